@@ -1,0 +1,35 @@
+// The interface between src/ (baseline flags) and the per-ISA kernel objects.
+// Plain declarations only: no xsimd, no intrinsics, nothing inline, so that
+// nothing compiled with ISA flags can be shared with baseline code by the linker.
+#pragma once
+
+#include <cstddef>
+
+namespace simdsoftmax::kernels {
+
+// A batch job, already validated by src/: rows >= 1, cols >= 1, strides >= cols,
+// inv_temperature = 1/T (finite, > 0).
+struct Job {
+  const float* x;
+  std::size_t x_stride;
+  float* y;
+  std::size_t y_stride;
+  std::size_t rows;
+  std::size_t cols;
+  float inv_temperature;
+};
+
+struct Table {
+  void (*softmax_rows)(const Job& job);
+  void (*log_softmax_rows)(const Job& job);
+  // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.
+  void (*exp)(const float* x, float* y, std::size_t n);
+};
+
+// One per ISA compiled in (see cmake/SimdsoftmaxKernels.cmake).
+extern const Table scalar;
+extern const Table avx2;
+extern const Table avx512;
+extern const Table neon;
+
+}  // namespace simdsoftmax::kernels
