@@ -31,7 +31,9 @@ function(simdsoftmax_add_kernels target)
     set(obj simdsoftmax_kernels_${isa})
     add_library(${obj} OBJECT ${PROJECT_SOURCE_DIR}/kernels/${isa}.cpp)
     target_include_directories(${obj} SYSTEM PRIVATE ${SIMDSOFTMAX_XSIMD_INCLUDE})
-    target_compile_options(${obj} PRIVATE -Wall -Wextra ${SIMDSOFTMAX_FLAGS_${isa}})
+    # Kernels never throw: -fno-exceptions keeps vague-linkage EH data
+    # (DW.ref.__gxx_personality_v0) out of the ISA objects (.ci/stage-symbols.sh).
+    target_compile_options(${obj} PRIVATE -Wall -Wextra -fno-exceptions ${SIMDSOFTMAX_FLAGS_${isa}})
     target_sources(${target} PRIVATE $<TARGET_OBJECTS:${obj}>)
     string(TOUPPER ${isa} ISA)
     target_compile_definitions(${target} PRIVATE SIMDSOFTMAX_HAVE_${ISA})
