@@ -17,7 +17,6 @@ template <>
 struct Simd<scalar_arch> {
   using V = float;
   static constexpr std::size_t W = 1;
-  static constexpr std::size_t kUnroll = 4;
 
   static V load(const float* p) { return *p; }
   static void store(float* p, V v) { *p = v; }
@@ -37,8 +36,11 @@ struct Simd<scalar_arch> {
     __builtin_memcpy(&v, &u, sizeof v);
     return v;
   }
-  static float hsum(V v) { return v; }
-  static float hmax(V v) { return v; }
+  static constexpr bool kScalef = false;
+  static constexpr std::size_t kRegVectors = 8;
+  static float first(V v) { return v; }
+  static V allsum(V v) { return v; }
+  static V allmax(V v) { return v; }
 };
 
 }  // namespace

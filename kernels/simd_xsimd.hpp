@@ -1,6 +1,8 @@
-// Vector traits over an xsimd arch tag. Everything here is a template on Arch
-// inside an anonymous namespace: nothing compiled with ISA flags gets a symbol
-// that baseline code could bind to (design.md, ODR hazard).
+// Vector traits over an xsimd arch tag, plus per-ISA specializations where an
+// intrinsic beats the portable form (masked tails, lane-wide reductions,
+// vscalefps). Everything here is a template or lives in an anonymous namespace:
+// nothing compiled with ISA flags gets a symbol that baseline code could bind
+// to (design.md, ODR hazard).
 #pragma once
 
 #include <cassert>  // xsimd 8.1.0's xsimd_arch.hpp uses assert without it
@@ -8,19 +10,26 @@
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace simdsoftmax::kernels {
 namespace {
 
 template <class Arch>
-struct Simd {
+struct SimdXsimd {
   using V = xsimd::batch<float, Arch>;
   using I = xsimd::batch<std::int32_t, Arch>;
   static constexpr std::size_t W = V::size;
-  static constexpr std::size_t kUnroll = 4;
+  static constexpr bool kScalef = false;  // see exp_nonpos in softmax.hpp
+  // Rows up to this many vectors are held in registers (softmax.hpp); about
+  // half the register file, so the exp constants and temporaries fit beside.
+  static constexpr std::size_t kRegVectors = 8;
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
-  // r < W trailing elements, the rest of the vector = fill; never touches p[r...].
+  // r (0 < r < W) trailing elements, the other lanes = fill; never touches p[r...].
   static V load_tail(const float* p, std::size_t r, float fill) {
     alignas(64) float b[W];
     for (std::size_t i = 0; i < W; ++i) b[i] = i < r ? p[i] : fill;
@@ -36,16 +45,82 @@ struct Simd {
   static V max(V a, V b) { return xsimd::max(a, b); }
   static V zero_if_less(V v, V a, float t) { return xsimd::select(a < V(t), V(0.0f), v); }
   static V shl23(V v) { return xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(v) << 23); }
-  static float hsum(V v) { return xsimd::hadd(v); }
-  static float hmax(V v) {  // xsimd 8.1.0 has no reduce_max
+  static float first(V v) {
+    alignas(64) float b[W];
+    v.store_aligned(b);
+    return b[0];
+  }
+  // Lane-wide reductions: the result in every lane.
+  static V allsum(V v) { return V(xsimd::hadd(v)); }
+  static V allmax(V v) {  // xsimd 8.1.0 has no reduce_max
     alignas(64) float b[W];
     v.store_aligned(b);
     float m = b[0];
     for (std::size_t i = 1; i < W; ++i)
       if (b[i] > m) m = b[i];
-    return m;
+    return V(m);
   }
 };
+
+template <class Arch>
+struct Simd : SimdXsimd<Arch> {};
+
+#if defined(__AVX512F__)
+template <>
+struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
+  static constexpr bool kScalef = true;
+  static constexpr std::size_t kRegVectors = 16;  // of 32 zmm registers
+  static __mmask16 head(std::size_t r) { return static_cast<__mmask16>((1u << r) - 1u); }
+  // Masked-off lanes are neither read nor written (no fault past the row end).
+  static V load_tail(const float* p, std::size_t r, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), head(r), p);
+  }
+  static void store_tail(float* p, V v, std::size_t r) { _mm512_mask_storeu_ps(p, head(r), v); }
+  static float first(V v) { return _mm512_cvtss_f32(v); }
+  // Butterflies: swap 256-bit halves, 128-bit quarters, pairs, neighbours.
+  template <class Op>
+  static V butterfly(__m512 v, Op op) {
+    v = op(v, _mm512_shuffle_f32x4(v, v, 0x4E));
+    v = op(v, _mm512_shuffle_f32x4(v, v, 0xB1));
+    v = op(v, _mm512_permute_ps(v, 0x4E));
+    return op(v, _mm512_permute_ps(v, 0xB1));
+  }
+  static V allmax(V v) { return butterfly(v, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }); }
+  static V allsum(V v) { return butterfly(v, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }); }
+  // p * 2^n, and 0 where a < threshold. The compare is "not less than,
+  // unordered", so a NaN lane keeps p (NaN) instead of becoming 0.
+  static V scalef_nonpos(V p, V n, V a, float threshold) {
+    const __mmask16 keep = _mm512_cmp_ps_mask(a, _mm512_set1_ps(threshold), _CMP_NLT_UQ);
+    return _mm512_maskz_scalef_ps(keep, p, n);
+  }
+};
+#endif
+
+#if defined(__AVX2__)
+template <>
+struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
+  // vmaskmovps: masked-off lanes are neither read nor written. The mask for the
+  // first r lanes is 8 consecutive ints of {-1 x8, 0 x8} starting at 8 - r.
+  static __m256i head(std::size_t r) {
+    alignas(64) static constexpr std::int32_t k[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + 8 - r));
+  }
+  static V load_tail(const float* p, std::size_t r, float fill) {
+    const __m256i m = head(r);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
+  static void store_tail(float* p, V v, std::size_t r) { _mm256_maskstore_ps(p, head(r), v); }
+  static float first(V v) { return _mm256_cvtss_f32(v); }
+  template <class Op>
+  static V butterfly(__m256 v, Op op) {
+    v = op(v, _mm256_permute2f128_ps(v, v, 0x01));
+    v = op(v, _mm256_permute_ps(v, 0x4E));
+    return op(v, _mm256_permute_ps(v, 0xB1));
+  }
+  static V allmax(V v) { return butterfly(v, [](__m256 a, __m256 b) { return _mm256_max_ps(a, b); }); }
+  static V allsum(V v) { return butterfly(v, [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); }); }
+};
+#endif
 
 }  // namespace
 }  // namespace simdsoftmax::kernels

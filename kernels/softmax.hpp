@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "kernels.hpp"
 
@@ -28,22 +29,28 @@ constexpr float kInf = __builtin_inff();
 // Range reduction (Cody-Waite): a = n*ln2 + t, n = round(a/ln2), |t| <= ln2/2,
 // e^a = 2^n * e^t.
 //  * n is rounded by adding 1.5*2^23: in [2^23, 2^24) the float ulp is 1, so the
-//    sum is a rounded integer held in the low mantissa bits. The magic constant
-//    also carries the exponent bias 127, so those bits are n + 127, and shifting
-//    them left by 23 gives the float 2^n directly (valid for n + 127 in [1, 254]).
+//    sum is a rounded integer held in the low mantissa bits.
 //  * ln2 = ln2_hi + ln2_lo; ln2_hi has its 9 low mantissa bits zero, so n*ln2_hi
 //    is exact for |n| < 2^9 and t keeps its low bits without a wide type.
 // e^t = 1 + t*p(t), p of degree 4: the degree-5 minimax coefficients on
 // [-ln2/2, ln2/2] published with XNNPACK's rr2_p5 exp kernels
-// (src/f32-raddstoreexpminusmax). Measured here against double exp over every
-// float in [-87.3, 0] (tests/test_exp.cpp): max error 1 ulp on every ISA with fma,
-// 2 ulp for the scalar kernel (unfused multiply-add).
+// (src/f32-raddstoreexpminusmax).
+// 2^n: AVX-512 applies it with vscalefps (one instruction, exact, and a mask
+// zeroes the underflow lanes); elsewhere the magic constant also carries the
+// exponent bias 127, so the low bits of the rounded sum are n + 127 and shifting
+// them left by 23 gives the float 2^n (valid for n + 127 in [1, 254]).
+// Max error over every float in [-87.3, 0] against double exp, measured by
+// tests/test_exp.cpp: see the README's accuracy table (<= 2 ulp on every ISA).
+constexpr float kLnFltMin = -0x1.5D589Ep+6f;  // ln(2^-126) = -87.336544
+
 template <class S>
 inline typename S::V exp_nonpos(typename S::V a) {
   using V = typename S::V;
-  const V magic = S::set(0x1.8000FEp23f);  // 1.5*2^23 + 127
+  constexpr float kMagic = S::kScalef ? 0x1.8p23f : 0x1.8000FEp23f;  // 1.5*2^23 (+ 127)
+  const V magic = S::set(kMagic);
   V n = S::fma(a, S::set(0x1.715476p+0f), magic);  // a*log2(e) + magic
-  const V s = S::shl23(n);                           // 2^n
+  V s;
+  if constexpr (!S::kScalef) s = S::shl23(n);        // 2^n
   n = n - magic;
   V t = S::fma(n, S::set(-0x1.62E400p-1f), a);       // a - n*ln2_hi
   t = S::fma(n, S::set(-0x1.7F7D1Cp-20f), t);        //   - n*ln2_lo
@@ -51,11 +58,25 @@ inline typename S::V exp_nonpos(typename S::V a) {
   p = S::fma(p, t, S::set(0x1.555A80p-3f));
   p = S::fma(p, t, S::set(0x1.FFFDC6p-2f));
   p = S::fma(p, t, S::set(0x1.FFFFF6p-1f));
-  t = t * s;
-  const V e = S::fma(t, p, s);  // 2^n * (1 + t*p)
-  // ln(2^-126) = -87.336544: below it 2^n would leave the normal range.
-  return S::zero_if_less(e, a, -0x1.5D589Ep+6f);
+  if constexpr (S::kScalef) {
+    return S::scalef_nonpos(S::fma(p, t, S::set(1.0f)), n, a, kLnFltMin);
+  } else {
+    t = t * s;
+    return S::zero_if_less(S::fma(t, p, s), a, kLnFltMin);  // 2^n * (1 + t*p)
+  }
 }
+
+// a = (x - m) * c, with the multiply left out when T == 1 (the common case; it
+// saves one of the ~14 vector operations per element in the exp pass).
+template <class S, bool Scaled>
+struct Logits {
+  typename S::V m, c;
+  Logits(typename S::V m_, float c_) : m(m_), c(S::set(c_)) {}
+  typename S::V operator()(typename S::V x) const {
+    if constexpr (Scaled) return (x - m) * c;
+    else return x - m;
+  }
+};
 
 template <class S>
 float row_max(const float* x, std::size_t n) {
@@ -71,42 +92,42 @@ float row_max(const float* x, std::size_t n) {
   }
   for (; i + W <= n; i += W) m0 = S::max(m0, S::load(x + i));
   if (i < n) m1 = S::max(m1, S::load_tail(x + i, n - i, -kInf));
-  return S::hmax(S::max(S::max(m0, m1), S::max(m2, m3)));
+  return S::first(S::allmax(S::max(S::max(m0, m1), S::max(m2, m3))));
 }
 
 // The sum of e_i over a row, storing e_i to y when Store.
 // Rounding: each lane of each accumulator adds at most kLaneRun terms in float;
 // then the block's total is added in double. The error therefore does not grow
 // with n (one float accumulator per lane drifts to ~1e-4 relative at 2^20).
-template <class S, bool Store>
+template <class S, bool Store, bool Scaled>
 double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
   using V = typename S::V;
   constexpr std::size_t W = S::W, U = 2, kLaneRun = 32, kBlock = kLaneRun * U * W;
-  const V vm = S::set(m), vc = S::set(c);
+  const Logits<S, Scaled> logit(S::set(m), c);
   double total = 0.0;
   std::size_t i = 0;
   while (i < n) {
     const std::size_t end = n - i > kBlock ? i + kBlock : n;
     V s0 = S::set(0.0f), s1 = s0;
     for (; i + 2 * W <= end; i += 2 * W) {
-      const V e0 = exp_nonpos<S>((S::load(x + i) - vm) * vc);
-      const V e1 = exp_nonpos<S>((S::load(x + i + W) - vm) * vc);
+      const V e0 = exp_nonpos<S>(logit(S::load(x + i)));
+      const V e1 = exp_nonpos<S>(logit(S::load(x + i + W)));
       if (Store) S::store(y + i, e0), S::store(y + i + W, e1);
       s0 = s0 + e0;
       s1 = s1 + e1;
     }
     for (; i + W <= end; i += W) {
-      const V e = exp_nonpos<S>((S::load(x + i) - vm) * vc);
+      const V e = exp_nonpos<S>(logit(S::load(x + i)));
       if (Store) S::store(y + i, e);
       s0 = s0 + e;
     }
     if (i < end) {  // only in the last block: kBlock is a multiple of W
-      const V e = exp_nonpos<S>((S::load_tail(x + i, end - i, -kInf) - vm) * vc);
+      const V e = exp_nonpos<S>(logit(S::load_tail(x + i, end - i, -kInf)));
       if (Store) S::store_tail(y + i, e, end - i);
       s1 = s1 + e;
       i = end;
     }
-    total += S::hsum(s0 + s1);
+    total += S::first(S::allsum(s0 + s1));
   }
   return total;
 }
@@ -125,18 +146,19 @@ void scale(float* y, std::size_t n, float f) {
   if (i < n) S::store_tail(y + i, S::load_tail(y + i, n - i, 0.0f) * vf, n - i);
 }
 
-template <class S>
+template <class S, bool Scaled>
 void shift_scale(const float* x, float* y, std::size_t n, float m, float c, float b) {
   using V = typename S::V;
   constexpr std::size_t W = S::W;
-  const V vm = S::set(m), vc = S::set(c), vb = S::set(b);
+  const Logits<S, Scaled> logit(S::set(m), c);
+  const V vb = S::set(b);
   std::size_t i = 0;
   for (; i + 2 * W <= n; i += 2 * W) {
-    S::store(y + i, (S::load(x + i) - vm) * vc - vb);
-    S::store(y + i + W, (S::load(x + i + W) - vm) * vc - vb);
+    S::store(y + i, logit(S::load(x + i)) - vb);
+    S::store(y + i + W, logit(S::load(x + i + W)) - vb);
   }
-  for (; i + W <= n; i += W) S::store(y + i, (S::load(x + i) - vm) * vc - vb);
-  if (i < n) S::store_tail(y + i, (S::load_tail(x + i, n - i, 0.0f) - vm) * vc - vb, n - i);
+  for (; i + W <= n; i += W) S::store(y + i, logit(S::load(x + i)) - vb);
+  if (i < n) S::store_tail(y + i, logit(S::load_tail(x + i, n - i, 0.0f)) - vb, n - i);
 }
 
 // Rows whose max is not finite: NaN anywhere -> all NaN; +inf entries share the
@@ -154,8 +176,51 @@ void nonfinite_row(const float* x, float* y, std::size_t n, float m) {
   for (std::size_t i = 0; i < n; ++i) y[i] = x[i] == kInf ? hit : miss;
 }
 
-template <class S, bool Log>
-void rows(const Job& job) {
+// Rows of at most kRegRows vectors live in registers: one read, one write, and
+// straight-line code per row, so the out-of-order core overlaps the horizontal
+// reductions (long dependency chains) of consecutive rows.
+template <class S, bool Log, bool Scaled, std::size_t NV>
+void rows_in_registers(const Job& job) {
+  using V = typename S::V;
+  constexpr std::size_t W = S::W;
+  const std::size_t r = job.cols - (NV - 1) * W;  // 1..W lanes in the last vector
+  for (std::size_t row = 0; row < job.rows; ++row) {
+    const float* x = job.x + row * job.x_stride;
+    float* y = job.y + row * job.y_stride;
+    V v[NV];
+    for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(x + k * W);
+    v[NV - 1] = r == W ? S::load(x + (NV - 1) * W) : S::load_tail(x + (NV - 1) * W, r, -kInf);
+    V m = v[0];
+    for (std::size_t k = 1; k < NV; ++k) m = S::max(m, v[k]);
+    m = S::allmax(m);
+    const float ms = S::first(m);
+    if (!(ms - ms == 0.0f)) {
+      nonfinite_row<Log>(x, y, job.cols, ms);
+      continue;
+    }
+    const Logits<S, Scaled> logit(m, job.inv_temperature);
+    V sum = S::set(0.0f);
+    for (std::size_t k = 0; k < NV; ++k) {
+      v[k] = logit(v[k]);
+      const V e = exp_nonpos<S>(v[k]);
+      sum = sum + e;
+      if (!Log) v[k] = e;
+    }
+    sum = S::allsum(sum);
+    const float s = S::first(sum);
+    const V f = S::set(Log ? logf(s) : 1.0f / s);
+    for (std::size_t k = 0; k < NV; ++k) v[k] = Log ? v[k] - f : v[k] * f;
+    for (std::size_t k = 0; k + 1 < NV; ++k) S::store(y + k * W, v[k]);
+    if (r == W)
+      S::store(y + (NV - 1) * W, v[NV - 1]);
+    else
+      S::store_tail(y + (NV - 1) * W, v[NV - 1], r);
+  }
+}
+
+// Longer rows: three passes over memory (see the top of this file).
+template <class S, bool Log, bool Scaled>
+void rows_three_pass(const Job& job) {
   const float c = job.inv_temperature;
   for (std::size_t r = 0; r < job.rows; ++r) {
     const float* x = job.x + r * job.x_stride;
@@ -168,12 +233,28 @@ void rows(const Job& job) {
     }
     // sum >= 1: the max itself contributes e^0. NaN elsewhere in x makes it NaN,
     // and that NaN reaches every output through 1/sum or log(sum).
-    const double sum = exp_sum<S, !Log>(x, y, n, m, c);
+    const double sum = exp_sum<S, !Log, Scaled>(x, y, n, m, c);
     if (Log)
-      shift_scale<S>(x, y, n, m, c, static_cast<float>(log(sum)));
+      shift_scale<S, Scaled>(x, y, n, m, c, static_cast<float>(log(sum)));
     else
       scale<S>(y, n, static_cast<float>(1.0 / sum));
   }
+}
+
+template <class S, bool Log, bool Scaled, std::size_t... NV>
+void rows_dispatch(const Job& job, std::index_sequence<NV...>) {
+  const std::size_t nv = (job.cols + S::W - 1) / S::W;
+  if (nv > S::kRegVectors) return rows_three_pass<S, Log, Scaled>(job);
+  ((nv == NV + 1 ? rows_in_registers<S, Log, Scaled, NV + 1>(job) : void()), ...);
+}
+
+// The path is chosen once per batch, never per row.
+template <class S, bool Log>
+void rows(const Job& job) {
+  if (job.inv_temperature == 1.0f)
+    rows_dispatch<S, Log, false>(job, std::make_index_sequence<S::kRegVectors>{});
+  else
+    rows_dispatch<S, Log, true>(job, std::make_index_sequence<S::kRegVectors>{});
 }
 
 template <class S>
