@@ -1,0 +1,94 @@
+// Batches with row strides (x_stride != y_stride, gaps in y untouched) and
+// in-place operation (single row and batch), on every ISA.
+#include "support/test_support.hpp"
+
+namespace sst {
+namespace {
+
+class Batch : public IsaTest {};
+SST_INSTANTIATE_ALL_ISAS(Batch);
+
+TEST_P(Batch, StridedXandYDiffer) {
+  struct Shape {
+    std::size_t rows, cols, xs, ys;
+  };
+  const std::vector<Shape> shapes = {
+      {1, 1, 1, 3},     {3, 1, 2, 5},      {5, 7, 9, 7},     {4, 16, 16, 21},   {6, 17, 40, 19},
+      {3, 33, 33, 48},  {2, 49, 64, 50},   {9, 15, 31, 16},  {3, 1000, 1003, 1017}, {2, 4097, 4100, 4097},
+  };
+  for (const Shape& s : shapes) {
+    const std::vector<float> xin = normal(s.rows * s.xs, 3.0f, 5.0f, 1000 + static_cast<std::uint32_t>(s.cols));
+    for (Op op : {Op::softmax, Op::log_softmax}) {
+      for (float t : {1.0f, 3.7f}) {
+        SCOPED_TRACE(::testing::Message() << op_name(op) << " rows=" << s.rows << " cols=" << s.cols
+                                          << " x_stride=" << s.xs << " y_stride=" << s.ys << " T=" << t);
+        std::vector<float> x = xin;
+        const std::size_t ylen = (s.rows - 1) * s.ys + s.cols + 16;  // + guard after the last row
+        std::vector<float> y = sentinel_buffer(ylen);
+        call_strided(op, x.data(), s.xs, y.data(), s.ys, s.rows, s.cols, opts(t));
+        ASSERT_EQ(x, xin) << "x modified";
+        for (std::size_t r = 0; r < s.rows; ++r) {
+          ASSERT_TRUE(check_op(op, x.data() + r * s.xs, y.data() + r * s.ys, s.cols, t)) << "row " << r;
+          const std::size_t gap_end = r + 1 < s.rows ? (r + 1) * s.ys : ylen;
+          ASSERT_EQ(first_touched(y.data(), r * s.ys + s.cols, gap_end), gap_end)
+              << "wrote into the gap after row " << r;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(Batch, InPlaceSingleRow) {
+  for (std::size_t n : {1u, 2u, 15u, 16u, 17u, 33u, 49u, 1000u, 4097u}) {
+    const std::vector<float> x = normal(n, 1000.0f, 4.0f, 1100 + static_cast<std::uint32_t>(n));
+    for (Op op : {Op::softmax, Op::log_softmax}) {
+      for (std::size_t off : {0u, 3u}) {
+        AlignedBuf b(n + 32);
+        std::copy(x.begin(), x.end(), b.data() + off);
+        call_row(op, b.data() + off, b.data() + off, n, opts(0.5f));
+        EXPECT_TRUE(check_op(op, x.data(), b.data() + off, n, 0.5f)) << op_name(op) << " n=" << n << " offset=" << off;
+        EXPECT_EQ(first_touched(b.data(), 0, off), off);
+        EXPECT_EQ(first_touched(b.data(), off + n, b.size()), b.size()) << "wrote past the row";
+      }
+    }
+  }
+}
+
+TEST_P(Batch, InPlaceBatch) {
+  for (std::size_t cols : {1u, 13u, 16u, 48u, 1000u}) {
+    const std::size_t rows = 5;
+    for (std::size_t stride : {cols, cols + 7}) {
+      const std::vector<float> xin = normal(rows * stride, -2.0f, 3.0f, 1200 + static_cast<std::uint32_t>(cols));
+      for (Op op : {Op::softmax, Op::log_softmax}) {
+        std::vector<float> b = xin;
+        if (stride == cols)
+          call_rows(op, b.data(), b.data(), rows, cols, opts(3.7f));
+        else
+          call_strided(op, b.data(), stride, b.data(), stride, rows, cols, opts(3.7f));
+        for (std::size_t r = 0; r < rows; ++r) {
+          EXPECT_TRUE(check_op(op, xin.data() + r * stride, b.data() + r * stride, cols, 3.7f))
+              << op_name(op) << " cols=" << cols << " stride=" << stride << " row " << r;
+          for (std::size_t j = cols; j < stride && r * stride + j < b.size(); ++j)
+            ASSERT_EQ(bits(b[r * stride + j]), bits(xin[r * stride + j])) << "gap changed, row " << r;
+        }
+      }
+    }
+  }
+}
+
+// Rows of different character in one batch are independent of each other.
+TEST_P(Batch, RowsAreIndependent) {
+  const std::size_t cols = 37, rows = 4;
+  std::vector<float> x = normal(rows * cols, 0.0f, 1.0f, 1300);
+  for (std::size_t j = 0; j < cols; ++j) x[1 * cols + j] += 1e4f;  // offset row
+  for (std::size_t j = 0; j < cols; ++j) x[2 * cols + j] *= 50.0f; // wide row
+  for (Op op : {Op::softmax, Op::log_softmax}) {
+    std::vector<float> y = sentinel_buffer(rows * cols);
+    call_rows(op, x.data(), y.data(), rows, cols, opts());
+    for (std::size_t r = 0; r < rows; ++r)
+      EXPECT_TRUE(check_op(op, x.data() + r * cols, y.data() + r * cols, cols, 1.0f)) << op_name(op) << " row " << r;
+  }
+}
+
+}  // namespace
+}  // namespace sst
