@@ -10,6 +10,8 @@
 // dependency chains (see the README's performance section for the figure).
 #pragma once
 
+#include <math.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -57,6 +59,7 @@ struct Simd<scalar_arch> {
   static V zero_if_less(V v, V a, float t) { return a < set(t) ? set(0.0f) : v; }
   static V shl23(V v) { return reinterpret_cast<V>(reinterpret_cast<BlockI>(v) << 23); }
   static float first(V v) { return v[0]; }
+  static V log(V v) { return V{logf(v[0]), logf(v[1]), logf(v[2]), logf(v[3])}; }
   static V allsum(V v) { return set((v[0] + v[1]) + (v[2] + v[3])); }
   static V allmax(V v) {
     float m = v[0];

@@ -45,6 +45,7 @@ struct SimdXsimd {
   static V max(V a, V b) { return xsimd::max(a, b); }
   static V zero_if_less(V v, V a, float t) { return xsimd::select(a < V(t), V(0.0f), v); }
   static V shl23(V v) { return xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(v) << 23); }
+  static V log(V v) { return xsimd::log(v); }
   static float first(V v) {
     alignas(64) float b[W];
     v.store_aligned(b);

@@ -95,11 +95,13 @@ float row_max(const float* x, std::size_t n) {
   return S::first(S::allmax(S::max(S::max(m0, m1), S::max(m2, m3))));
 }
 
-// The sum of e_i over a row, storing e_i to y when Store.
+// The sum of e_i over a row; stores e_i (softmax) or a_i (log-softmax) to y, so
+// that pass 3 reads only y and the first write to y (a read-for-ownership miss
+// on long rows) happens in this compute-heavy pass, where it is hidden.
 // Rounding: each lane of each accumulator adds at most kLaneRun terms in float;
 // then the block's total is added in double. The error therefore does not grow
 // with n (one float accumulator per lane drifts to ~1e-4 relative at 2^20).
-template <class S, bool Store, bool Scaled>
+template <class S, bool Log, bool Scaled>
 double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
   using V = typename S::V;
   constexpr std::size_t W = S::W, U = 2, kLaneRun = 32, kBlock = kLaneRun * U * W;
@@ -110,20 +112,21 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
     const std::size_t end = n - i > kBlock ? i + kBlock : n;
     V s0 = S::set(0.0f), s1 = s0;
     for (; i + 2 * W <= end; i += 2 * W) {
-      const V e0 = exp_nonpos<S>(logit(S::load(x + i)));
-      const V e1 = exp_nonpos<S>(logit(S::load(x + i + W)));
-      if (Store) S::store(y + i, e0), S::store(y + i + W, e1);
+      const V a0 = logit(S::load(x + i)), a1 = logit(S::load(x + i + W));
+      const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
+      S::store(y + i, Log ? a0 : e0);
+      S::store(y + i + W, Log ? a1 : e1);
       s0 = s0 + e0;
       s1 = s1 + e1;
     }
     for (; i + W <= end; i += W) {
-      const V e = exp_nonpos<S>(logit(S::load(x + i)));
-      if (Store) S::store(y + i, e);
+      const V a = logit(S::load(x + i)), e = exp_nonpos<S>(a);
+      S::store(y + i, Log ? a : e);
       s0 = s0 + e;
     }
     if (i < end) {  // only in the last block: kBlock is a multiple of W
-      const V e = exp_nonpos<S>(logit(S::load_tail(x + i, end - i, -kInf)));
-      if (Store) S::store_tail(y + i, e, end - i);
+      const V a = logit(S::load_tail(x + i, end - i, -kInf)), e = exp_nonpos<S>(a);
+      S::store_tail(y + i, Log ? a : e, end - i);
       s1 = s1 + e;
       i = end;
     }
@@ -132,33 +135,20 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
   return total;
 }
 
-template <class S>
-void scale(float* y, std::size_t n, float f) {
+// Pass 3: y = y * f (softmax, f = 1/sum) or y - f (log-softmax, f = log(sum)).
+template <class S, bool Log>
+void finish(float* y, std::size_t n, float f) {
   using V = typename S::V;
   constexpr std::size_t W = S::W;
   const V vf = S::set(f);
+  const auto op = [&vf](V v) { return Log ? v - vf : v * vf; };
   std::size_t i = 0;
   for (; i + 2 * W <= n; i += 2 * W) {
-    S::store(y + i, S::load(y + i) * vf);
-    S::store(y + i + W, S::load(y + i + W) * vf);
+    S::store(y + i, op(S::load(y + i)));
+    S::store(y + i + W, op(S::load(y + i + W)));
   }
-  for (; i + W <= n; i += W) S::store(y + i, S::load(y + i) * vf);
-  if (i < n) S::store_tail(y + i, S::load_tail(y + i, n - i, 0.0f) * vf, n - i);
-}
-
-template <class S, bool Scaled>
-void shift_scale(const float* x, float* y, std::size_t n, float m, float c, float b) {
-  using V = typename S::V;
-  constexpr std::size_t W = S::W;
-  const Logits<S, Scaled> logit(S::set(m), c);
-  const V vb = S::set(b);
-  std::size_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    S::store(y + i, logit(S::load(x + i)) - vb);
-    S::store(y + i + W, logit(S::load(x + i + W)) - vb);
-  }
-  for (; i + W <= n; i += W) S::store(y + i, logit(S::load(x + i)) - vb);
-  if (i < n) S::store_tail(y + i, logit(S::load_tail(x + i, n - i, 0.0f)) - vb, n - i);
+  for (; i + W <= n; i += W) S::store(y + i, op(S::load(y + i)));
+  if (i < n) S::store_tail(y + i, op(S::load_tail(y + i, n - i, 0.0f)), n - i);
 }
 
 // Rows whose max is not finite: NaN anywhere -> all NaN; +inf entries share the
@@ -184,37 +174,64 @@ void rows_in_registers(const Job& job) {
   using V = typename S::V;
   constexpr std::size_t W = S::W;
   const std::size_t r = job.cols - (NV - 1) * W;  // 1..W lanes in the last vector
-  for (std::size_t row = 0; row < job.rows; ++row) {
-    const float* x = job.x + row * job.x_stride;
-    float* y = job.y + row * job.y_stride;
-    V v[NV];
-    for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(x + k * W);
-    v[NV - 1] = r == W ? S::load(x + (NV - 1) * W) : S::load_tail(x + (NV - 1) * W, r, -kInf);
-    V m = v[0];
-    for (std::size_t k = 1; k < NV; ++k) m = S::max(m, v[k]);
-    m = S::allmax(m);
-    const float ms = S::first(m);
-    if (!(ms - ms == 0.0f)) {
-      nonfinite_row<Log>(x, y, job.cols, ms);
-      continue;
-    }
-    const Logits<S, Scaled> logit(m, job.inv_temperature);
-    V sum = S::set(0.0f);
-    for (std::size_t k = 0; k < NV; ++k) {
-      v[k] = logit(v[k]);
-      const V e = exp_nonpos<S>(v[k]);
-      sum = sum + e;
-      if (!Log) v[k] = e;
-    }
-    sum = S::allsum(sum);
-    const float s = S::first(sum);
-    const V f = S::set(Log ? logf(s) : 1.0f / s);
-    for (std::size_t k = 0; k < NV; ++k) v[k] = Log ? v[k] - f : v[k] * f;
+  const auto store_row = [r](float* y, const V* v) {
     for (std::size_t k = 0; k + 1 < NV; ++k) S::store(y + k * W, v[k]);
     if (r == W)
       S::store(y + (NV - 1) * W, v[NV - 1]);
     else
       S::store_tail(y + (NV - 1) * W, v[NV - 1], r);
+  };
+  // log-softmax takes one vector log per group of W rows: a libm call per row
+  // made the compiler spill the exp constants around it (30% slower on
+  // 512x32), and a vector log per row costs as much as the row's exps.
+  alignas(64) float sums[W];
+  for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
+    const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
+    for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // log(1) = 0: lanes with no row to finish
+    for (std::size_t j = 0; j < g; ++j) {
+      const float* x = job.x + (row0 + j) * job.x_stride;
+      float* y = job.y + (row0 + j) * job.y_stride;
+      V v[NV];
+      for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(x + k * W);
+      v[NV - 1] = r == W ? S::load(x + (NV - 1) * W) : S::load_tail(x + (NV - 1) * W, r, -kInf);
+      V m = v[0];
+      for (std::size_t k = 1; k < NV; ++k) m = S::max(m, v[k]);
+      m = S::allmax(m);
+      const float ms = S::first(m);
+      if (!(ms - ms == 0.0f)) {  // NaN or +-inf: final output now, nothing to subtract later
+        nonfinite_row<Log>(x, y, job.cols, ms);
+        continue;
+      }
+      const Logits<S, Scaled> logit(m, job.inv_temperature);
+      V sum = S::set(0.0f);
+      for (std::size_t k = 0; k < NV; ++k) {
+        v[k] = logit(v[k]);
+        const V e = exp_nonpos<S>(v[k]);
+        sum = sum + e;
+        if (!Log) v[k] = e;
+      }
+      sum = S::allsum(sum);
+      if (Log) {
+        sums[j] = S::first(sum);
+      } else {
+        const V f = S::set(1.0f) / sum;
+        for (std::size_t k = 0; k < NV; ++k) v[k] = v[k] * f;
+      }
+      store_row(y, v);  // softmax: final; log-softmax: a_i, log(sum) subtracted below
+    }
+    if constexpr (Log) {
+      alignas(64) float logs[W];
+      S::store(logs, S::log(S::load(sums)));
+      for (std::size_t j = 0; j < g; ++j) {
+        if (logs[j] == 0.0f) continue;  // sum == 1 (one-hot row: y = a exactly) or a finished row
+        float* y = job.y + (row0 + j) * job.y_stride;
+        const V f = S::set(logs[j]);
+        V v[NV];
+        for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(y + k * W) - f;
+        v[NV - 1] = (r == W ? S::load(y + (NV - 1) * W) : S::load_tail(y + (NV - 1) * W, r, 0.0f)) - f;
+        store_row(y, v);
+      }
+    }
   }
 }
 
@@ -233,11 +250,8 @@ void rows_three_pass(const Job& job) {
     }
     // sum >= 1: the max itself contributes e^0. NaN elsewhere in x makes it NaN,
     // and that NaN reaches every output through 1/sum or log(sum).
-    const double sum = exp_sum<S, !Log, Scaled>(x, y, n, m, c);
-    if (Log)
-      shift_scale<S, Scaled>(x, y, n, m, c, static_cast<float>(log(sum)));
-    else
-      scale<S>(y, n, static_cast<float>(1.0 / sum));
+    const double sum = exp_sum<S, Log, Scaled>(x, y, n, m, c);
+    finish<S, Log>(y, n, static_cast<float>(Log ? log(sum) : 1.0 / sum));
   }
 }
 
