@@ -8,7 +8,9 @@
 namespace simdsoftmax::kernels {
 
 // A batch job, already validated by src/: rows >= 1, cols >= 1, strides >= cols,
-// inv_temperature = 1/T (finite, > 0).
+// inv_temperature = 1/T (finite, > 0). A row's sum of exponentials is the
+// in-order double sum of the sums of its chunks of `chunk` elements (>= 1); src/
+// picks chunk from cols alone, so a row gives the same bits on any thread count.
 struct Job {
   const float* x;
   std::size_t x_stride;
@@ -17,11 +19,18 @@ struct Job {
   std::size_t rows;
   std::size_t cols;
   float inv_temperature;
+  std::size_t chunk;
 };
 
 struct Table {
   void (*softmax_rows)(const Job& job);
   void (*log_softmax_rows)(const Job& job);
+  // The three passes of one long row, for splitting it across threads:
+  float (*row_max)(const float* x, std::size_t n);
+  // one chunk: stores e_i (or a_i when log) to y, returns their sum
+  double (*exp_sum)(const float* x, float* y, std::size_t n, float m, float c, bool log);
+  // y *= f, or y -= f when log
+  void (*finish)(float* y, std::size_t n, float f, bool log);
   // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.
   void (*exp)(const float* x, float* y, std::size_t n);
 };

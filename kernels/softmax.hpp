@@ -101,6 +101,8 @@ float row_max(const float* x, std::size_t n) {
 // Rounding: each lane of each accumulator adds at most kLaneRun terms in float;
 // then the block's total is added in double. The error therefore does not grow
 // with n (one float accumulator per lane drifts to ~1e-4 relative at 2^20).
+// This is the sum of one chunk (Job::chunk); chunk totals are added in order by
+// the caller, so a row split across threads sums in exactly the same order.
 template <class S, bool Log, bool Scaled>
 double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
   using V = typename S::V;
@@ -250,7 +252,9 @@ void rows_three_pass(const Job& job) {
     }
     // sum >= 1: the max itself contributes e^0. NaN elsewhere in x makes it NaN,
     // and that NaN reaches every output through 1/sum or log(sum).
-    const double sum = exp_sum<S, Log, Scaled>(x, y, n, m, c);
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; i += job.chunk)
+      sum += exp_sum<S, Log, Scaled>(x + i, y + i, n - i < job.chunk ? n - i : job.chunk, m, c);
     finish<S, Log>(y, n, static_cast<float>(Log ? log(sum) : 1.0 / sum));
   }
 }
@@ -271,6 +275,19 @@ void rows(const Job& job) {
     rows_dispatch<S, Log, true>(job, std::make_index_sequence<S::kRegVectors>{});
 }
 
+// Entry points for a row split into chunks across threads (src/parallel.cpp).
+template <class S>
+double exp_sum_chunk(const float* x, float* y, std::size_t n, float m, float c, bool log) {
+  if (c == 1.0f)
+    return log ? exp_sum<S, true, false>(x, y, n, m, c) : exp_sum<S, false, false>(x, y, n, m, c);
+  return log ? exp_sum<S, true, true>(x, y, n, m, c) : exp_sum<S, false, true>(x, y, n, m, c);
+}
+
+template <class S>
+void finish_chunk(float* y, std::size_t n, float f, bool log) {
+  log ? finish<S, true>(y, n, f) : finish<S, false>(y, n, f);
+}
+
 template <class S>
 void exp_array(const float* x, float* y, std::size_t n) {
   constexpr std::size_t W = S::W;
@@ -281,7 +298,7 @@ void exp_array(const float* x, float* y, std::size_t n) {
 
 template <class S>
 constexpr Table table_for() {
-  return {&rows<S, false>, &rows<S, true>, &exp_array<S>};
+  return {&rows<S, false>, &rows<S, true>, &row_max<S>, &exp_sum_chunk<S>, &finish_chunk<S>, &exp_array<S>};
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dispatch.hpp"
+#include "parallel.hpp"
 
 namespace simdsoftmax {
 
@@ -48,6 +49,7 @@ void run(const char* fn, bool log, const float* x, std::size_t x_stride, float* 
   const float t = o.temperature;
   if (!std::isfinite(t) || !(t >= FLT_MIN))
     fail(fn, "options.temperature must be finite and >= FLT_MIN, got " + std::to_string(t));
+  if (o.threads < 0) fail(fn, "options.threads must be >= 0 (0 = all hardware threads), got " + std::to_string(o.threads));
   const kernels::Table* table = &detail::active_table();
   if (o.isa) {
     table = detail::table_for(*o.isa);
@@ -64,8 +66,8 @@ void run(const char* fn, bool log, const float* x, std::size_t x_stride, float* 
   const bool in_place = xa == ya && x_stride == y_stride;
   if (!in_place && xa < ya + ny * sizeof(float) && ya < xa + nx * sizeof(float))
     fail(fn, "x and y overlap (only y == x with equal strides is allowed)");
-  const kernels::Job job{x, x_stride, y, y_stride, rows, cols, 1.0f / t};
-  (log ? table->log_softmax_rows : table->softmax_rows)(job);
+  const kernels::Job job{x, x_stride, y, y_stride, rows, cols, 1.0f / t, detail::sum_chunk(cols)};
+  detail::execute(*table, log, job, o.threads);
 }
 
 }  // namespace

@@ -25,6 +25,11 @@ Isa active_isa();
 struct Options {
   float temperature = 1.0f;  // logits are divided by it; finite and >= FLT_MIN
   std::optional<Isa> isa;    // force one kernel (tests, benchmarks); must be available
+  // 1: run on the calling thread (the default: the caller owns its threads).
+  // 0: all hardware threads; N: up to N. Batches split by rows, a long row into
+  // chunks; small work stays on the calling thread. Results are bit-identical
+  // for every value. Ignored (1) when built with SIMDSOFTMAX_OPENMP=OFF.
+  int threads = 1;
 };
 
 // One row of n floats. y may equal x (in place); any other overlap throws.
