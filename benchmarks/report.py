@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""Run bench_softmax, take medians of repetitions, print one markdown table and draw one chart.
+
+Usage (from the repo root; benchmarks/run.sh builds the binary and calls this):
+  /usr/bin/python3 benchmarks/report.py [--quick | --full | --smoke] [--bin PATH] [--out DIR]
+                                        [--from-json FILE] [--benchmark_* flags for the binary]
+Modes:
+  --quick  (default) every shape, median of 3 repetitions of >= 0.1 s each: ~2 minutes here
+  --full   every shape, median of 5 repetitions of >= 0.5 s each: ~10 minutes here
+  --smoke  one shape, minimal time (CI): proves the binary, the table and the chart still work
+Writes OUT/results.json (the binary's raw JSON, all repetitions), OUT/results.md (the table)
+and OUT/results.png (the chart); OUT defaults to benchmarks/results/ (smoke: a temp dir).
+--from-json redraws the table and chart from an earlier results.json without running anything.
+
+Needs Debian's python3-matplotlib, which belongs to /usr/bin/python3 (not to a pyenv python3).
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_BIN = os.path.join(ROOT, "build", "bench", "benchmarks", "bench_softmax")
+
+# (repetitions, --benchmark_min_time in seconds, --benchmark_filter)
+MODES = {
+    "quick": (3, 0.1, None),
+    "full": (5, 0.5, None),
+    "smoke": (2, 0.01, "/4x4096$"),
+}
+ISAS = ["scalar", "avx2", "avx512", "neon"]
+COLUMNS = ISAS + ["auto", "naive", "onednn", "memcpy"]  # value columns, in this order
+TITLES = {"onednn": "oneDNN"}
+OPS = ["softmax", "log_softmax"]
+NOT_AVAILABLE = "not available on this CPU"
+NOISY = 0.10  # flag medians whose repetitions' coefficient of variation exceeds 10%
+
+
+def cpu_model():
+    """'model name' from /proc/cpuinfo, plus family/model numbers (VMs often hide the exact name)."""
+    info = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                info.setdefault(key.strip(), val.strip())
+    except OSError:
+        pass
+    name = info.get("model name") or info.get("Model") or info.get("Hardware") or "unknown CPU"
+    if "cpu family" in info and "model" in info:
+        name += f" (family {info['cpu family']}, model {info['model']})"
+    return name
+
+
+def run_binary(binary, mode, extra_args, json_path):
+    reps, min_time, filt = MODES[mode]
+    cmd = [binary, f"--benchmark_repetitions={reps}", f"--benchmark_min_time={min_time}",
+           f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
+    if filt:
+        cmd.append(f"--benchmark_filter={filt}")
+    cmd += extra_args
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # oneDNN: one thread (the binary also sets it)
+    env.pop("SIMDSOFTMAX_ISA", None)  # "auto" must mean the library's own choice
+    print("+ " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, env=env, check=True)
+    with open(json_path) as f:
+        data = json.load(f)
+    ctx = data["context"]
+    # Keep the committed JSON free of this machine's paths and name.
+    ctx["executable"] = os.path.relpath(os.path.abspath(binary), ROOT)
+    ctx.pop("host_name", None)
+    ctx["cpu_model"] = cpu_model()
+    ctx["report_mode"] = f"{mode}: median of {reps} repetitions, each >= {min_time} s"
+    with open(json_path, "w") as f:
+        json.dump(data, f, indent=1)
+    return data
+
+
+def parse(data):
+    """{(op, impl, shape): Gelem/s or error text}, the keys whose repetitions spread by more than
+    NOISY (coefficient of variation), oneDNN's implementation labels and the shape classes."""
+    samples, errors, labels, noisy = {}, {}, set(), set()
+    for b in data["benchmarks"]:
+        parts = b["run_name"].split("/")
+        key = (None, "memcpy", parts[1]) if parts[0] == "memcpy" else tuple(parts[:3])
+        if b.get("error_occurred"):
+            errors[key] = b["error_message"]
+        elif b["run_type"] == "aggregate":
+            if b["aggregate_name"] == "median":
+                samples[key] = [b["items_per_second"] / 1e9]
+            elif b["aggregate_name"] == "cv" and b["items_per_second"] > NOISY:
+                noisy.add(key)
+        elif b["run_type"] == "iteration" and b.get("repetitions", 1) == 1:
+            samples[key] = [b["items_per_second"] / 1e9]  # no aggregates for a single repetition
+        if key[1] == "onednn" and b.get("label"):
+            labels.add(b["label"])
+    values = {k: statistics.median(v) for k, v in samples.items()}
+    values.update({k: e for k, e in errors.items() if k not in values})
+    classes = []  # [(class name, [shape, ...])]
+    for part in data["context"]["shape_classes"].split(";"):
+        name, shapes = part.split("=")
+        classes.append((name, shapes.split(",")))
+    return values, noisy, labels, classes
+
+
+def get(values, op, impl, shape):
+    v = values.get((None if impl == "memcpy" else op, impl, shape))
+    return v if isinstance(v, float) else None
+
+
+def fmt(x, digits=2):
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def build_table(data, values, noisy, labels, classes):
+    ctx = data["context"]
+    ran = {k for k in values}
+    shapes = {s for _, ss in classes for s in ss if any(k[2] == s for k in ran)}
+    # A column shows up if anything in it ran (an ISA this CPU lacks has no column).
+    cols = [c for c in COLUMNS if any(isinstance(v, float) for k, v in values.items() if k[1] == c)]
+    isas = [c for c in ISAS if c in cols]
+    ratio_cols = []  # (header, numerator column, denominator column)
+    simd = [i for i in isas if i != "scalar"]
+    for ref, num in (("scalar", simd), ("naive", isas), ("onednn", simd), ("memcpy", simd)):
+        if ref in cols:
+            ratio_cols += [(f"{i} ÷ {TITLES.get(ref, ref)}", i, ref) for i in num]
+
+    hdr = ["set", "shape", "op"] + [TITLES.get(c, c) for c in cols] + [h for h, _, _ in ratio_cols]
+    lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join(["---"] * 3 + ["---:"] * (len(hdr) - 3)) + "|"]
+    notes = {}  # benchmark name -> why it was skipped
+    for cls, class_shapes in classes:
+        first = True
+        for shape in class_shapes:
+            if shape not in shapes:
+                continue
+            for op in OPS:
+                row = [f"**{cls}**" if first else "", shape, op]
+                first = False
+                for c in cols:
+                    v = values.get((None if c == "memcpy" else op, c, shape))
+                    if isinstance(v, str):
+                        notes["/".join(k for k in (None if c == "memcpy" else op, c, shape) if k)] = v
+                    mark = "*" if (None if c == "memcpy" else op, c, shape) in noisy else ""
+                    row.append(fmt(v) + mark if isinstance(v, float) else ("skipped" if v else "–"))
+                for _, num, den in ratio_cols:
+                    row.append(fmt(ratio(get(values, op, num, shape), get(values, op, den, shape))))
+                lines.append("| " + " | ".join(row) + " |")
+
+    missing = [c for c in ISAS if c not in cols]
+    onednn = ctx.get("onednn", "not built in")
+    if "onednn" in cols:
+        onednn = f"{onednn}, implementation picked: {', '.join(sorted(labels)) or 'unknown'}"
+    llc = int(ctx.get("llc_bytes", 0))
+    head = [
+        f"## simdsoftmax benchmark: {ctx['cpu_model']}",
+        "",
+        f"- {ctx.get('report_date', '')}, {ctx.get('compiler', '?')}, single thread, {ctx['report_mode']}",
+        f"- ISAs run: {', '.join(isas)}; auto (dispatched) = {ctx.get('simdsoftmax_auto', '?')}"
+        + (f"; not available on this CPU: {', '.join(missing)}" if missing else ""),
+        f"- oneDNN: {onednn}",
+        f"- Largest cache reported: {llc / 2**20:.0f} MiB; 'beyond-llc' is sized past it",
+        f"- Command: `{ctx.get('report_command', 'benchmarks/run.sh')}`; load average at start: "
+        + ", ".join(f"{x:.2f}" for x in ctx.get("load_avg", [])),
+        "",
+        "Gelem/s = 10^9 row elements per second, from CPU time (higher is better; 8 bytes move per",
+        "element). `naive` is a plain three-pass std::exp loop; `memcpy` copies the same bytes (the",
+        "memory floor). `a ÷ b` columns are speed ratios (> 1: a is faster). `*`: the repetitions",
+        f"spread by more than {NOISY:.0%} (coefficient of variation), so that median is less sure.",
+        "",
+    ]
+    notes = [f"{name}: {why}" for name, why in notes.items() if NOT_AVAILABLE not in why]
+    tail = ["", "Skipped: " + "; ".join(notes)] if notes else []
+    return "\n".join(head + lines + tail) + "\n"
+
+
+def plot(data, values, classes, png_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker as ticker
+
+    ctx = data["context"]
+    cols = [c for c in COLUMNS if any(isinstance(v, float) for k, v in values.items() if k[1] == c)]
+    colors = dict(zip(COLUMNS, ["tab:gray", "tab:blue", "tab:red", "tab:purple",
+                                "black", "tab:brown", "tab:green", "tab:olive"]))
+    panels = [(n, ss) for n, ss in classes if any(k[2] in ss for k in values)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels) + 1, 4.8), sharey=True,
+                             squeeze=False)
+    for ax, (cls, shapes) in zip(axes[0], panels):
+        for c in cols:
+            for op, line in (("softmax", "-"), ("log_softmax", ":")):
+                pts = sorted((int(s.split("x")[1]), get(values, op, c, s)) for s in shapes)
+                pts = [(x, y) for x, y in pts if y is not None]
+                if not pts or (c == "memcpy" and op != "softmax"):
+                    continue
+                # "auto" runs the same kernel as one ISA line: crosses on top of that line.
+                ax.plot(*zip(*pts), linestyle="none" if c == "auto" else line,
+                        marker="x" if c == "auto" else "o", ms=5, color=colors[c],
+                        label=TITLES.get(c, c) if op == "softmax" else None)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        ax.set_title(cls)
+        ax.set_xlabel("row length (cols)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("Gelem/s (higher is better)")
+    axes[0][-1].legend(title="solid: softmax\ndotted: log_softmax", fontsize=8, title_fontsize=8,
+                       loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle(f"simdsoftmax, one thread: {ctx['cpu_model']}, {ctx.get('compiler', '?')}, "
+                 f"{ctx.get('report_date', '')}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group()
+    for m in MODES:
+        mode.add_argument(f"--{m}", dest="mode", action="store_const", const=m)
+    ap.add_argument("--bin", default=DEFAULT_BIN, help="benchmark binary (default: build/bench/benchmarks/bench_softmax)")
+    ap.add_argument("--out", help="output directory (default benchmarks/results, smoke: a temp dir)")
+    ap.add_argument("--from-json", help="redraw from this results.json instead of running")
+    args, extra = ap.parse_known_args()
+    mode = args.mode or "quick"
+    bad = [a for a in extra if not a.startswith("--benchmark_")]
+    if bad:
+        ap.error(f"unknown arguments: {' '.join(bad)}")
+    out = args.out or (tempfile.mkdtemp(prefix="simdsoftmax-bench-") if mode == "smoke"
+                       else os.path.join(ROOT, "benchmarks", "results"))
+    os.makedirs(out, exist_ok=True)
+    json_path = os.path.join(out, "results.json")
+
+    if args.from_json:
+        with open(args.from_json) as f:
+            data = json.load(f)
+        if os.path.abspath(args.from_json) != os.path.abspath(json_path):
+            with open(json_path, "w") as f:
+                json.dump(data, f, indent=1)
+    else:
+        if not os.path.exists(args.bin):
+            sys.exit(f"report.py: no benchmark binary at {args.bin}; build it with benchmarks/run.sh")
+        data = run_binary(args.bin, mode, extra, json_path)
+        ctx = data["context"]
+        ctx["report_date"] = datetime.date.today().isoformat()
+        flag = "" if mode == "quick" else f" --{mode}"
+        ctx["report_command"] = f"benchmarks/run.sh{flag}" + "".join(" " + a for a in extra)
+        with open(json_path, "w") as f:
+            json.dump(data, f, indent=1)
+
+    values, noisy, labels, classes = parse(data)
+    if not any(isinstance(v, float) for v in values.values()):
+        sys.exit("report.py: no benchmark produced a number")
+    table = build_table(data, values, noisy, labels, classes)
+    md_path, png_path = os.path.join(out, "results.md"), os.path.join(out, "results.png")
+    with open(md_path, "w") as f:
+        f.write(table + "\n![Gelem/s vs row length](results.png)\n")
+    plot(data, values, classes, png_path)
+    with open(png_path, "rb") as f:
+        if f.read(8) != b"\x89PNG\r\n\x1a\n":
+            sys.exit(f"report.py: {png_path} is not a PNG")
+    print("\n" + table)
+    print(f"wrote {json_path}, {md_path}, {png_path}")
+
+
+if __name__ == "__main__":
+    main()
