@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# aarch64: cross-build the library and the test suite with
+# cmake/toolchains/aarch64-linux-gnu.cmake (Debian crossbuild-essential-arm64) and
+# run the suite under qemu-aarch64 (Debian qemu-user) through ctest: the NEON and
+# scalar kernels, with active_isa() required to be neon.
+#
+# Emulation is ~10-100x slower than native, so the tests run with
+#   SIMDSOFTMAX_TEST_EMULATED=1       heavy loops shrink (see tests/)
+#   SIMDSOFTMAX_EXP_SWEEP_STEP=17     the exp ulp sweep visits every 17th float of
+#                                     [-87.3, 0] (66 million) instead of every one.
+#                                     17 is prime, so the samples cover every binade
+#                                     and every residue of the low mantissa bits.
+#                                     This is the only place the NEON exp runs, so
+#                                     the sample is denser than on emulated x86
+#                                     (whose code the native stage sweeps in full).
+#
+# SIMDSOFTMAX_CTEST_ARGS: extra ctest arguments (e.g. "-R Dispatch" locally).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$SECONDS
+
+# Summary of a ctest -V log: totals, skip reasons, and the expected-ISA test.
+digest() {  # log label
+  local log=$1 label=$2
+  echo "$label: $(grep -E 'tests passed, [0-9]+ tests failed' "$log")"
+  echo "$label: $(grep -c '\*\*\*Skipped' "$log" || true) skipped; reasons:"
+  { grep -A1 -E '^[0-9]+: .*: Skipped$' "$log" | grep -vE ': Skipped$|^--$'
+    grep -E '^[0-9]+: SKIPPED: ' "$log"; } | sed -E 's/^[0-9]+: //' | sort | uniq -c | sed 's/^/    /'
+  grep -E 'Test +#[0-9]+: Dispatch\.ActiveIsaMatchesExpectation ' "$log" | sed -E "s/^ *[0-9]+\/[0-9]+ /$label: /" || true
+  grep -E '^[0-9]+: \[exp\] ' "$log" | sed -E "s/^[0-9]+: /$label: /" || true
+}
+
+# On failure: the failing tests' own output (gtest messages), from a ctest -V log.
+failures() {  # log
+  local log=$1 n
+  grep -q 'The following tests FAILED:' "$log" || { tail -30 "$log"; return; }
+  sed -n '/The following tests FAILED:/,$p' "$log"
+  for n in $(sed -n '/The following tests FAILED:/,$p' "$log" | grep -oE '^\s+[0-9]+ ' | head -5); do
+    echo "--- output of test $n:"
+    grep -E "^$n: " "$log" | grep -vE '^[0-9]+: (Test command|Working Directory|Test timeout)' | head -40
+  done
+}
+
+.ci/install-deps.sh qemu-user crossbuild-essential-arm64
+
+dir=${SIMDSOFTMAX_AARCH64_BUILD:-build/aarch64}
+triple=aarch64-linux-gnu
+sysroot=/usr/$triple
+
+cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/$triple.cmake \
+  -DCMAKE_BUILD_TYPE=Release -DSIMDSOFTMAX_BUILD_TESTS=ON \
+  -DSIMDSOFTMAX_BUILD_BENCHMARKS=OFF -DSIMDSOFTMAX_INSTALL=OFF --no-warn-unused-cli >/dev/null
+cmake --build "$dir" -j2
+t_build=$((SECONDS - t0))
+
+# What the dispatcher picks on this (emulated) CPU, straight from the public API.
+cat >"$dir/isa-check.cpp" <<'EOF'
+#include <simdsoftmax/simdsoftmax.hpp>
+#include <cstdio>
+#include <string>
+int main() {
+  std::string avail;
+  for (auto isa : simdsoftmax::available_isas())
+    avail += (avail.empty() ? "" : ",") + std::string(simdsoftmax::to_string(isa));
+  std::printf("active_isa()=%s available=%s\n",
+              std::string(simdsoftmax::to_string(simdsoftmax::active_isa())).c_str(), avail.c_str());
+}
+EOF
+$triple-g++ -std=c++17 -O2 -fopenmp -Iinclude "$dir/isa-check.cpp" "$dir/libsimdsoftmax.a" -o "$dir/isa-check"
+line=$(qemu-aarch64 -L "$sysroot" "$dir/isa-check")
+echo "aarch64 (qemu-aarch64): $line"
+[[ $line == "active_isa()=neon available=neon,scalar" ]] || { echo "aarch64: expected neon"; exit 1; }
+
+export SIMDSOFTMAX_TEST_EMULATED=1
+export SIMDSOFTMAX_EXP_SWEEP_STEP=${SIMDSOFTMAX_EXP_SWEEP_STEP:-17}
+export SIMDSOFTMAX_EXPECT_ISA=neon
+export SIMDSOFTMAX_EXPECT_AVAILABLE=neon,scalar
+t1=$SECONDS
+log=$dir/ctest-qemu-aarch64.log
+if ! ctest --test-dir "$dir" -j2 --no-tests=error -V ${SIMDSOFTMAX_CTEST_ARGS:-} >"$log" 2>&1; then
+  failures "$log"
+  echo "aarch64: ctest under qemu-aarch64 failed (full log: $log)"
+  exit 1
+fi
+digest "$log" "aarch64 (qemu-aarch64)"
+echo "aarch64: build ${t_build} s, tests under qemu $((SECONDS - t1)) s, stage $((SECONDS - t0)) s"
