@@ -79,10 +79,10 @@ struct ErrStats {
   double max_rel = 0, max_R = 0;
   void add(const float* y, const Reference& r) {
     for (std::size_t i = 0; i < r.soft.size(); ++i) {
-      if (r.soft[i] < 1e-30L) continue;
-      const long double err = std::fabs(static_cast<long double>(y[i]) - r.soft[i]);
-      max_rel = std::max(max_rel, static_cast<double>(err / r.soft[i]));
-      max_R = std::max(max_R, static_cast<double>((err - 1e-37L) / r.soft[i] - 3 * kE * std::fabs(r.a[i])));
+      if (r.soft[i] < 1e-30) continue;
+      const double err = std::fabs(y[i] - r.soft[i]);
+      max_rel = std::max(max_rel, err / r.soft[i]);
+      max_R = std::max(max_R, (err - 1e-37) / r.soft[i] - 3 * kE * std::fabs(r.a[i]));
     }
   }
 };
@@ -123,7 +123,7 @@ TEST_P(Accuracy, LongRowsAndReport) {
 // is row 0 rotated by r*12345 places: one reference serves every row (it only
 // depends on the multiset of values), which keeps emulated runs affordable.
 TEST_P(Accuracy, BatchOfLongRows) {
-  const std::size_t rows = 3, cols = std::size_t{1} << 20, shift = 12345;
+  const std::size_t rows = emulated() ? 2 : 3, cols = std::size_t{1} << 20, shift = 12345;
   const std::vector<float> x0 = normal(cols, 5.0f, 2.0f, 500);
   const Reference ref0 = reference(x0.data(), cols, 0.5f);
   std::vector<float> x(rows * cols);
@@ -162,9 +162,9 @@ TEST_P(Accuracy, AgreesWithScalar) {
         call_row(op, x.data(), ys.data(), n, s);
         Report rep;
         for (std::size_t i = 0; i < n; ++i) {
-          const long double b = op == Op::softmax ? 2 * softmax_bound(ref.soft[i], ref.a[i], n)
+          const double b = op == Op::softmax ? 2 * softmax_bound(ref.soft[i], ref.a[i], n)
                                                   : 2 * log_softmax_bound(ref.log[i]);
-          if (!(std::fabs(static_cast<long double>(y[i]) - ys[i]) <= b)) rep.add(i, x[i], y[i], ys[i], b);
+          if (!(std::fabs(static_cast<double>(y[i]) - ys[i]) <= b)) rep.add(i, x[i], y[i], ys[i], b);
         }
         EXPECT_TRUE(rep.result("vs scalar (ref column = scalar's output)", n)) << op_name(op) << " n=" << n << " T=" << t;
       }

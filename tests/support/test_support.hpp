@@ -15,6 +15,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <ostream>
 #include <new>
 #include <random>
 #include <sstream>
@@ -27,6 +28,11 @@
 #ifndef SIMDSOFTMAX_TEST_COMPILED_ISAS
 #define SIMDSOFTMAX_TEST_COMPILED_ISAS ""
 #endif
+
+// gtest prints parameters with this: "GetParam() = avx2".
+namespace simdsoftmax {
+inline void PrintTo(Isa isa, std::ostream* os) { *os << to_string(isa); }
+}  // namespace simdsoftmax
 
 namespace sst {  // simdsoftmax tests
 
@@ -137,12 +143,15 @@ inline void call_strided(Op op, const float* x, std::size_t xs, float* y, std::s
 }
 
 // ---------------------------------------------------------------------------
-// Reference (design.md): the float inputs are exact; a_i = (x_i - m)/T and the
-// sum are computed in long double. Valid for rows with a finite max and no NaN.
+// Reference (design.md): the float inputs are exact; a_i = (x_i - m)/T, the
+// exponentials and the sum are computed in long double. Valid for rows with a
+// finite max and no NaN. The results are kept as double (relative 1e-16, far
+// below every bound) so that the checks stay cheap where long double is
+// software floating point (aarch64: binary128, and all of it under qemu).
 struct Reference {
-  std::vector<long double> a;     // (x_i - m) / T
-  std::vector<long double> soft;  // softmax
-  std::vector<long double> log;   // log-softmax
+  std::vector<double> a;     // (x_i - m) / T
+  std::vector<double> soft;  // softmax
+  std::vector<double> log;   // log-softmax
 };
 
 inline Reference reference(const float* x, std::size_t n, float temperature) {
@@ -155,16 +164,18 @@ inline Reference reference(const float* x, std::size_t n, float temperature) {
   for (std::size_t i = 1; i < n; ++i)
     if (x[i] > m) m = x[i];
   const long double t = temperature;
+  std::vector<long double> a(n), e(n);
   long double sum = 0.0L;
   for (std::size_t i = 0; i < n; ++i) {
-    r.a[i] = (static_cast<long double>(x[i]) - m) / t;
-    r.soft[i] = std::exp(r.a[i]);
-    sum += r.soft[i];
+    a[i] = (static_cast<long double>(x[i]) - m) / t;
+    e[i] = std::exp(a[i]);
+    sum += e[i];
   }
   const long double lsum = std::log(sum);
   for (std::size_t i = 0; i < n; ++i) {
-    r.soft[i] /= sum;
-    r.log[i] = r.a[i] - lsum;
+    r.a[i] = static_cast<double>(a[i]);
+    r.soft[i] = static_cast<double>(e[i] / sum);
+    r.log[i] = static_cast<double>(a[i] - lsum);
   }
   return r;
 }
@@ -173,20 +184,20 @@ constexpr double kE = 0x1p-24;  // float unit roundoff
 // R of the softmax bound: 2e-6 up to 4096 elements, 4e-6 up to 2^20.
 inline double softmax_R(std::size_t n) { return n <= 4096 ? 2e-6 : 4e-6; }
 
-inline std::string fmt(long double v) {
+inline std::string fmt(double v) {
   std::ostringstream s;
   s.precision(9);
-  s << static_cast<double>(v);
+  s << v;
   return s.str();
 }
 
 // Collects failures and prints the first few (index, x, y, ref, bound).
 class Report {
  public:
-  void add(std::size_t i, float x, float y, long double ref, long double bound) {
+  void add(std::size_t i, float x, float y, double ref, double bound) {
     if (++count_ <= 8)
       msg_ << "\n  i=" << i << " x=" << fmt(x) << " y=" << fmt(y) << " ref=" << fmt(ref)
-           << " |y-ref|=" << fmt(std::fabs(static_cast<long double>(y) - ref)) << " bound=" << fmt(bound);
+           << " |y-ref|=" << fmt(std::fabs(y - ref)) << " bound=" << fmt(bound);
   }
   ::testing::AssertionResult result(const char* what, std::size_t n) const {
     if (count_ == 0) return ::testing::AssertionSuccess();
@@ -200,11 +211,11 @@ class Report {
   std::ostringstream msg_;
 };
 
-inline long double softmax_bound(long double ref, long double a, std::size_t n) {
-  if (std::isinf(a)) return 1e-37L;  // a -inf logit (masked entry): ref is 0
-  return (softmax_R(n) + 3 * kE * std::fabs(a)) * ref + 1e-37L;
+inline double softmax_bound(double ref, double a, std::size_t n) {
+  if (std::isinf(a)) return 1e-37;  // a -inf logit (masked entry): ref is 0
+  return (softmax_R(n) + 3 * kE * std::fabs(a)) * ref + 1e-37;
 }
-inline long double log_softmax_bound(long double ref) { return 2e-6L * (1 + std::fabs(ref)); }
+inline double log_softmax_bound(double ref) { return 2e-6 * (1 + std::fabs(ref)); }
 
 // softmax: |y - ref| <= (R + 3e|a_i|) ref + 1e-37, and |sum(y) - 1| <= 1e-5.
 inline ::testing::AssertionResult check_softmax(const float* x, const float* y, std::size_t n,
@@ -213,16 +224,16 @@ inline ::testing::AssertionResult check_softmax(const float* x, const float* y, 
   if (!pre) local = reference(x, n, temperature);
   const Reference& r = pre ? *pre : local;
   Report rep;
-  long double sum = 0.0L;
+  double sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const long double bound = softmax_bound(r.soft[i], r.a[i], n);
-    const long double err = std::fabs(static_cast<long double>(y[i]) - r.soft[i]);
+    const double bound = softmax_bound(r.soft[i], r.a[i], n);
+    const double err = std::fabs(y[i] - r.soft[i]);
     if (!(err <= bound)) rep.add(i, x[i], y[i], r.soft[i], bound);
     sum += y[i];
   }
   auto res = rep.result("softmax", n);
   if (!res) return res;
-  if (n > 0 && !(std::fabs(sum - 1.0L) <= 1e-5L))
+  if (n > 0 && !(std::fabs(sum - 1.0) <= 1e-5))
     return ::testing::AssertionFailure() << "softmax: sum(y) = " << fmt(sum) << ", |sum - 1| > 1e-5";
   return ::testing::AssertionSuccess();
 }
@@ -236,9 +247,9 @@ inline ::testing::AssertionResult check_log_softmax(const float* x, const float*
   const Reference& r = pre ? *pre : local;
   Report rep;
   for (std::size_t i = 0; i < n; ++i) {
-    const long double bound = log_softmax_bound(r.log[i]);
-    const long double err = std::fabs(static_cast<long double>(y[i]) - r.log[i]);
-    const bool beyond_float = r.log[i] < -static_cast<long double>(FLT_MAX);
+    const double bound = log_softmax_bound(r.log[i]);
+    const double err = std::fabs(y[i] - r.log[i]);
+    const bool beyond_float = r.log[i] < -static_cast<double>(FLT_MAX);
     const bool ok = std::isinf(r.log[i]) ? y[i] == r.log[i]  // masked entry: exactly -inf
                                          : err <= bound || (beyond_float && y[i] == -INFINITY);
     if (!ok) rep.add(i, x[i], y[i], r.log[i], bound);
