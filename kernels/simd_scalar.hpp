@@ -35,6 +35,7 @@ struct Simd<scalar_arch> {
   using V = Block;
   static constexpr std::size_t W = kScalarLanes;
   static constexpr bool kScalef = false;
+  static constexpr bool kFusedMultiplyAdd = false;  // exp_nonpos uses a longer polynomial
   static constexpr std::size_t kRegVectors = 8;
 
   static V load(const float* p) {

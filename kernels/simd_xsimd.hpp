@@ -23,6 +23,7 @@ struct SimdXsimd {
   using I = xsimd::batch<std::int32_t, Arch>;
   static constexpr std::size_t W = V::size;
   static constexpr bool kScalef = false;  // see exp_nonpos in softmax.hpp
+  static constexpr bool kFusedMultiplyAdd = true;  // fma3 on x86, fmla on aarch64
   // Rows up to this many vectors are held in registers (softmax.hpp); about
   // half the register file, so the exp constants and temporaries fit beside.
   static constexpr std::size_t kRegVectors = 8;

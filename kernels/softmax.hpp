@@ -32,15 +32,18 @@ constexpr float kInf = __builtin_inff();
 //    sum is a rounded integer held in the low mantissa bits.
 //  * ln2 = ln2_hi + ln2_lo; ln2_hi has its 9 low mantissa bits zero, so n*ln2_hi
 //    is exact for |n| < 2^9 and t keeps its low bits without a wide type.
-// e^t = 1 + t*p(t), p of degree 4: the degree-5 minimax coefficients on
-// [-ln2/2, ln2/2] published with XNNPACK's rr2_p5 exp kernels
-// (src/f32-raddstoreexpminusmax).
+// e^t = 1 + t*p(t). With fused multiply-add, p has degree 4: the degree-5
+// minimax coefficients on [-ln2/2, ln2/2] published with XNNPACK's rr2_p5 exp
+// kernels (src/f32-raddstoreexpminusmax). Without it (the scalar kernel: each
+// multiply and add rounds) p has degree 5, fitted here to the relative error of
+// e^t by iteratively reweighted least squares (Lawson) on [-ln2/2, ln2/2]: max
+// 1.7e-8 with the float coefficients, which pays for the extra roundings.
 // 2^n: AVX-512 applies it with vscalefps (one instruction, exact, and a mask
 // zeroes the underflow lanes); elsewhere the magic constant also carries the
 // exponent bias 127, so the low bits of the rounded sum are n + 127 and shifting
 // them left by 23 gives the float 2^n (valid for n + 127 in [1, 254]).
 // Max error over every float in [-87.3, 0] against double exp, measured by
-// tests/test_exp.cpp: see the README's accuracy table (<= 2 ulp on every ISA).
+// tests/test_exp.cpp (see the README's accuracy table): 1.98 ulp with fma.
 constexpr float kLnFltMin = -0x1.5D589Ep+6f;  // ln(2^-126) = -87.336544
 
 template <class S>
@@ -54,10 +57,19 @@ inline typename S::V exp_nonpos(typename S::V a) {
   n = n - magic;
   V t = S::fma(n, S::set(-0x1.62E400p-1f), a);       // a - n*ln2_hi
   t = S::fma(n, S::set(-0x1.7F7D1Cp-20f), t);        //   - n*ln2_lo
-  V p = S::fma(S::set(0x1.0F9F9Cp-7f), t, S::set(0x1.573A1Ap-5f));
-  p = S::fma(p, t, S::set(0x1.555A80p-3f));
-  p = S::fma(p, t, S::set(0x1.FFFDC6p-2f));
-  p = S::fma(p, t, S::set(0x1.FFFFF6p-1f));
+  V p;
+  if constexpr (S::kFusedMultiplyAdd) {
+    p = S::fma(S::set(0x1.0F9F9Cp-7f), t, S::set(0x1.573A1Ap-5f));
+    p = S::fma(p, t, S::set(0x1.555A80p-3f));
+    p = S::fma(p, t, S::set(0x1.FFFDC6p-2f));
+    p = S::fma(p, t, S::set(0x1.FFFFF6p-1f));
+  } else {
+    p = S::fma(S::set(0x1.6AE730p-10f), t, S::set(0x1.126782p-7f));
+    p = S::fma(p, t, S::set(0x1.555822p-5f));
+    p = S::fma(p, t, S::set(0x1.55541Ap-3f));
+    p = S::fma(p, t, S::set(0x1.FFFFFCp-2f));
+    p = S::fma(p, t, S::set(1.0f));
+  }
   if constexpr (S::kScalef) {
     return S::scalef_nonpos(S::fma(p, t, S::set(1.0f)), n, a, kLnFltMin);
   } else {
@@ -68,12 +80,17 @@ inline typename S::V exp_nonpos(typename S::V a) {
 
 // a = (x - m) * c, with the multiply left out when T == 1 (the common case; it
 // saves one of the ~14 vector operations per element in the exp pass).
+// With T != 1 it is computed as fma(x, 1/2, -m/2) * 2c: the same bits as
+// (x - m) * c (halving is exact, the fma rounds once), but x - m cannot
+// overflow for x and m of opposite signs near +-3e38, where (x - m)/T is still
+// a finite float for T > 1 (log-softmax would otherwise give -inf there).
 template <class S, bool Scaled>
 struct Logits {
   typename S::V m, c;
-  Logits(typename S::V m_, float c_) : m(m_), c(S::set(c_)) {}
+  Logits(typename S::V m_, float c_)
+      : m(Scaled ? m_ * S::set(-0.5f) : m_), c(S::set(Scaled ? 2.0f * c_ : c_)) {}
   typename S::V operator()(typename S::V x) const {
-    if constexpr (Scaled) return (x - m) * c;
+    if constexpr (Scaled) return S::fma(x, S::set(0.5f), m) * c;
     else return x - m;
   }
 };
