@@ -26,12 +26,12 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <new>
 #include <optional>
 #include <random>
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 #include <unistd.h>
 
 #ifdef SIMDSOFTMAX_BENCH_ONEDNN
@@ -114,7 +114,7 @@ std::vector<ShapeClass> shape_classes() {
   std::size_t big = std::size_t{1} << 28;
   while (big * sizeof(float) < 2 * llc_bytes()) big *= 2;
   return {
-      // ~16K floats = 64 KiB in + 64 KiB out: everything stays in L1/L2.
+      // ~16K floats = 64 KiB in + 64 KiB out: stays in L2.
       // 1x32000 (125 KiB in) is the shortest row of that length.
       {"in-cache", {{512, 32}, {128, 128}, {16, 1000}, {4, 4096}, {1, 32000}}},
       // ~4M floats = 16 MiB in + 16 MiB out: past L2, within a large L3.
@@ -132,7 +132,7 @@ struct FreeDeleter {
 using Floats = std::unique_ptr<float[], FreeDeleter>;
 
 // Page-aligned, so that every shape and every process sees the same address
-// bits below 4 KiB (speed can depend on them: see run_onednn).
+// bits below 4 KiB (speed can depend on them: see the oneDNN notes below).
 Floats alloc_floats(std::size_t n) {
   constexpr std::size_t kAlign = 4096;
   const std::size_t bytes = (n * sizeof(float) + kAlign - 1) / kAlign * kAlign;

@@ -192,8 +192,9 @@ def plot(data, values, classes, png_path):
     colors = dict(zip(COLUMNS, ["tab:gray", "tab:blue", "tab:red", "tab:purple",
                                 "black", "tab:brown", "tab:green", "tab:olive"]))
     panels = [(n, ss) for n, ss in classes if any(k[2] in ss for k in values)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels) + 1, 4.8), sharey=True,
-                             squeeze=False)
+    widths = [max(2, len(shapes)) for _, shapes in panels]  # a panel's width follows its shape count
+    fig, axes = plt.subplots(1, len(panels), figsize=(0.8 * sum(widths) + 3, 4.8), sharey=True,
+                             squeeze=False, gridspec_kw={"width_ratios": widths})
     for ax, (cls, shapes) in zip(axes[0], panels):
         for c in cols:
             for op, line in (("softmax", "-"), ("log_softmax", ":")):
