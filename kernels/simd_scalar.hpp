@@ -62,6 +62,9 @@ struct Simd<scalar_arch> {
   static float first(V v) { return v[0]; }
   static V log(V v) { return V{logf(v[0]), logf(v[1]), logf(v[2]), logf(v[3])}; }
   static V allsum(V v) { return set((v[0] + v[1]) + (v[2] + v[3])); }
+  static constexpr bool kPairReductions = false;
+  static void allmax2(V& a, V& b) { a = allmax(a), b = allmax(b); }
+  static void allsum2(V& a, V& b) { a = allsum(a), b = allsum(b); }
   static V allmax(V v) {
     float m = v[0];
     for (std::size_t i = 1; i < W; ++i)

@@ -54,6 +54,9 @@ struct SimdXsimd {
   }
   // Lane-wide reductions: the result in every lane.
   static V allsum(V v) { return V(xsimd::hadd(v)); }
+  static constexpr bool kPairReductions = false;  // allmax2/allsum2 no cheaper than two calls
+  static void allmax2(V& a, V& b) { a = allmax(a), b = allmax(b); }
+  static void allsum2(V& a, V& b) { a = allsum(a), b = allsum(b); }
   static V allmax(V v) {  // xsimd 8.1.0 has no reduce_max
     alignas(64) float b[W];
     v.store_aligned(b);
@@ -89,6 +92,20 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   }
   static V allmax(V v) { return butterfly(v, [](__m512 a, __m512 b) { return _mm512_max_ps(a, b); }); }
   static V allsum(V v) { return butterfly(v, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }); }
+  // Two rows at once: [a.lo256 | b.lo256] op [a.hi256 | b.hi256], then the
+  // butterfly inside each 256-bit half, then each half broadcast back.
+  static constexpr bool kPairReductions = true;
+  template <class Op>
+  static void butterfly2(V& a, V& b, Op op) {
+    __m512 t = op(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    t = op(t, _mm512_shuffle_f32x4(t, t, 0xB1));
+    t = op(t, _mm512_permute_ps(t, 0x4E));
+    t = op(t, _mm512_permute_ps(t, 0xB1));
+    a = _mm512_shuffle_f32x4(t, t, 0x00);
+    b = _mm512_shuffle_f32x4(t, t, 0xAA);
+  }
+  static void allmax2(V& a, V& b) { butterfly2(a, b, [](__m512 p, __m512 q) { return _mm512_max_ps(p, q); }); }
+  static void allsum2(V& a, V& b) { butterfly2(a, b, [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); }); }
   // p * 2^n, and 0 where a < threshold. The compare is "not less than,
   // unordered", so a NaN lane keeps p (NaN) instead of becoming 0.
   static V scalef_nonpos(V p, V n, V a, float threshold) {
@@ -121,6 +138,19 @@ struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
   }
   static V allmax(V v) { return butterfly(v, [](__m256 a, __m256 b) { return _mm256_max_ps(a, b); }); }
   static V allsum(V v) { return butterfly(v, [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); }); }
+  // Two rows at once: [a.lo | b.lo] op [a.hi | b.hi], the butterfly inside each
+  // 128-bit half, then each half broadcast back.
+  static constexpr bool kPairReductions = true;
+  template <class Op>
+  static void butterfly2(V& a, V& b, Op op) {
+    __m256 t = op(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+    t = op(t, _mm256_permute_ps(t, 0x4E));
+    t = op(t, _mm256_permute_ps(t, 0xB1));
+    a = _mm256_permute2f128_ps(t, t, 0x00);
+    b = _mm256_permute2f128_ps(t, t, 0x11);
+  }
+  static void allmax2(V& a, V& b) { butterfly2(a, b, [](__m256 p, __m256 q) { return _mm256_max_ps(p, q); }); }
+  static void allsum2(V& a, V& b) { butterfly2(a, b, [](__m256 p, __m256 q) { return _mm256_add_ps(p, q); }); }
 };
 #endif
 
