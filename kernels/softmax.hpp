@@ -2,11 +2,14 @@
 // (Simd<Arch> from simd_xsimd.hpp or simd_scalar.hpp) and instantiated by one
 // small .cpp per ISA. Include a traits header before this one.
 //
-// Per row x of n floats, temperature T (we get c = 1/T), m = max(x):
-//   pass 1  m = max(x)                                   (kUnroll accumulators)
-//   pass 2  e_i = exp((x_i - m) * c), sum += e_i         (softmax stores e_i to y)
-//   pass 3  softmax: y_i = e_i * (1/sum)
-//           log-softmax: y_i = (x_i - m) * c - log(sum)
+// Per row x of n floats, temperature T (we get c = 1/T), m = max(x), a = (x - m)c:
+//   pass 1  m = max(x)                                   (4 accumulators)
+//   pass 2  e_i = exp(a_i), sum += e_i; y_i = e_i (softmax) or a_i (log-softmax)
+//   pass 3  y_i *= 1/sum (softmax) or y_i -= log(sum) (log-softmax)
+// Two paths, picked once per batch from cols (rows(), at the end):
+//   * InRegisters: rows of at most S::kRegVectors vectors (256 floats on
+//     AVX-512) are loaded once into registers; the three passes run there.
+//   * rows_three_pass: longer rows, three passes over memory.
 // The max is subtracted before the multiply: folding it into fma(x, c, -m*c)
 // loses accuracy on offset logits and overflows for |x| near 3e38 (design.md).
 #pragma once
