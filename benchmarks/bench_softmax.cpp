@@ -7,9 +7,14 @@
 // Names:  <op>/<impl>/<rows>x<cols>  op   = softmax | log_softmax
 //                                    impl = scalar | avx2 | avx512 | neon | auto | naive | onednn
 //         memcpy/<rows>x<cols>
+//         softmax_threads/<impl>/<rows>x<cols>/t<N>   impl = auto | avx512 | avx2 (Google Benchmark
+//                                    appends /process_time/real_time)
 // "auto" is the dispatched path (no Options::isa). Counters: items_per_second
 // (elements/s) and bytes_per_second (8 bytes per element: a float read, a float written).
-// Single thread. benchmarks/report.py runs this binary and turns its JSON into a table and a chart.
+// Single thread (CPU time of the calling thread), except softmax_threads: Options::threads = N,
+// timed by the wall clock, with cpu_time = the whole process's CPU time (so cpu_time / real_time
+// shows how many threads were busy). benchmarks/report.py runs this binary and turns its JSON
+// into a table and a chart.
 #include <benchmark/benchmark.h>
 
 #include <simdsoftmax/simdsoftmax.hpp>
@@ -45,8 +50,8 @@ namespace ss = simdsoftmax;
 
 namespace {
 
-// What every case runs with. threads goes to Options::threads; the suite is
-// single-thread for now. A --threads=N flag would set it, suffix the names with
+// What every case but softmax_threads runs with. threads goes to Options::threads; the
+// suite is single-thread. A --threads=N flag would set it, suffix the names with
 // /threads:N, and give oneDNN and the naive loop the same number of threads.
 struct Config {
   int threads = 1;
@@ -359,6 +364,31 @@ std::string onednn_version() {
 }
 #endif
 
+// Options::threads scaling (issue: multi-core): softmax through the public API with
+// threads = N, timed by the wall clock. A batch of 4096 rows, a batch of 64 vocab rows
+// and one 2^26-element row (256 MiB in + 256 MiB out: split into chunks across threads).
+const std::vector<Shape> kThreadShapes = {{4096, 4096}, {64, 32000}, {1, std::size_t{1} << 26}};
+const int kThreadCounts[] = {1, 2};
+
+void register_threads() {
+  std::string shapes;  // "4096x4096,64x32000,...": tells report.py the row order
+  for (const Shape& s : kThreadShapes) {
+    shapes += std::string(shapes.empty() ? "" : ",") + s.str();
+    for (const char* impl : {"auto", "avx512", "avx2"}) {
+      const std::optional<ss::Isa> isa = ss::isa_from_string(impl);  // nullopt for "auto"
+      for (int n : kThreadCounts) {
+        Config cfg;
+        cfg.threads = n;
+        const std::string name = std::string("softmax_threads/") + impl + "/" + s.str() + "/t" + std::to_string(n);
+        benchmark::RegisterBenchmark(name.c_str(), run_library, cfg, Op::softmax, isa, s)
+            ->UseRealTime()              // other threads' work shows only on the wall clock
+            ->MeasureProcessCPUTime();   // cpu_time: every thread's, to show how many were busy
+      }
+    }
+  }
+  benchmark::AddCustomContext("thread_shapes", shapes);
+}
+
 void register_all(const Config& cfg) {
   std::string classes;  // "in-cache=512x32,128x128;llc=...": lets report.py group the rows
   for (const ShapeClass& c : shape_classes()) {
@@ -388,7 +418,10 @@ void register_all(const Config& cfg) {
 
 int main(int argc, char** argv) {
 #ifdef SIMDSOFTMAX_BENCH_OMP
-  omp_set_num_threads(1);  // this oneDNN build threads with OpenMP: keep it on one thread
+  // This oneDNN build threads with OpenMP: keep it on one thread. The setting is process-wide,
+  // but simdsoftmax's parallel regions ask for num_threads(N) explicitly, which takes
+  // precedence, so softmax_threads/.../t2 still runs on 2 threads (its cpu_time shows it).
+  omp_set_num_threads(1);
 #endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
@@ -408,6 +441,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("onednn", "not found at configure time");
 #endif
   register_all(cfg);
+  register_threads();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

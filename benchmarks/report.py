@@ -7,9 +7,11 @@ Usage (from the repo root; benchmarks/run.sh builds the binary and calls this):
 Modes:
   --quick  (default) every shape, median of 3 repetitions of >= 0.1 s each: ~2 minutes here
   --full   every shape, median of 5 repetitions of >= 0.5 s each: ~10 minutes here
-  --smoke  one shape, minimal time (CI): proves the binary, the table and the chart still work
-Writes OUT/results.json (the binary's raw JSON, all repetitions), OUT/results.md (the table)
-and OUT/results.png (the chart); OUT defaults to benchmarks/results/ (smoke: a temp dir).
+  --smoke  one shape and one threads shape, minimal time (CI): proves the binary, the tables and
+           the chart still work
+Writes OUT/results.json (the binary's raw JSON, all repetitions), OUT/results.md (the table, then
+the "Threads" table: Options::threads = 1 vs 2 by the wall clock) and OUT/results.png (the chart);
+OUT defaults to benchmarks/results/ (smoke: a temp dir).
 --from-json redraws the table and chart from an earlier results.json without running anything.
 
 Needs Debian's python3-matplotlib, which belongs to /usr/bin/python3 (not to a pyenv python3).
@@ -30,7 +32,7 @@ DEFAULT_BIN = os.path.join(ROOT, "build", "bench", "benchmarks", "bench_softmax"
 MODES = {
     "quick": (3, 0.1, None),
     "full": (5, 0.5, None),
-    "smoke": (2, 0.01, "/4x4096$"),
+    "smoke": (2, 0.01, "/4x4096$|^softmax_threads/auto/64x32000/"),
 }
 ISAS = ["scalar", "avx2", "avx512", "neon"]
 COLUMNS = ISAS + ["auto", "naive", "onednn", "memcpy"]  # value columns, in this order
@@ -38,6 +40,8 @@ TITLES = {"onednn": "oneDNN"}
 OPS = ["softmax", "log_softmax"]
 NOT_AVAILABLE = "not available on this CPU"
 NOISY = 0.10  # flag medians whose repetitions' coefficient of variation exceeds 10%
+THREADS = "softmax_threads"  # softmax_threads/<impl>/<shape>/t<N>/...: Options::threads = N
+THREAD_IMPLS = ["auto", "avx512", "avx2"]
 
 
 def cpu_model():
@@ -82,10 +86,13 @@ def run_binary(binary, mode, extra_args, json_path):
 
 def parse(data):
     """{(op, impl, shape): Gelem/s or error text}, the keys whose repetitions spread by more than
-    NOISY (coefficient of variation), oneDNN's implementation labels and the shape classes."""
+    NOISY (coefficient of variation), oneDNN's implementation labels and the shape classes.
+    softmax_threads cases are left to parse_threads."""
     samples, errors, labels, noisy = {}, {}, set(), set()
     for b in data["benchmarks"]:
         parts = b["run_name"].split("/")
+        if parts[0] == THREADS:
+            continue
         key = (None, "memcpy", parts[1]) if parts[0] == "memcpy" else tuple(parts[:3])
         if b.get("error_occurred"):
             errors[key] = b["error_message"]
@@ -105,6 +112,89 @@ def parse(data):
         name, shapes = part.split("=")
         classes.append((name, shapes.split(",")))
     return values, noisy, labels, classes
+
+
+def parse_threads(data):
+    """{(impl, shape, threads): (Gelem/s by the wall clock, process CPU time / wall time) or error
+    text} from the softmax_threads cases (medians of the repetitions), and the noisy keys."""
+    values, noisy = {}, set()
+    for b in data["benchmarks"]:
+        parts = b["run_name"].split("/")  # softmax_threads/auto/4096x4096/t2/process_time/real_time
+        if parts[0] != THREADS:
+            continue
+        key = (parts[1], parts[2], int(parts[3].lstrip("t")))
+        if b.get("error_occurred"):
+            values.setdefault(key, b["error_message"])
+        elif b["run_type"] == "aggregate":
+            if b["aggregate_name"] == "median":
+                values[key] = (b["items_per_second"] / 1e9, b["cpu_time"] / b["real_time"])
+            elif b["aggregate_name"] == "cv" and b["items_per_second"] > NOISY:
+                noisy.add(key)
+        elif b["run_type"] == "iteration" and b.get("repetitions", 1) == 1:
+            values[key] = (b["items_per_second"] / 1e9, b["cpu_time"] / b["real_time"])
+    return values, noisy
+
+
+def build_threads_table(data, values, noisy):
+    """The "Threads" section: a row per shape and ISA, Gelem/s per thread count, the speedups over
+    one thread and how many threads were busy. Empty when no softmax_threads case ran."""
+    if not values:
+        return ""
+    ctx = data["context"]
+    order = ctx.get("thread_shapes", "").split(",")
+    shapes = sorted({k[1] for k in values}, key=lambda s: (order.index(s) if s in order else len(order), s))
+    counts = sorted({k[2] for k in values})
+    more = [n for n in counts if n > 1]
+    hdr = (["shape", "isa"] + [f"t{n} Gelem/s" for n in counts] + [f"t{n} ÷ t1" for n in more]
+           + [f"CPU ÷ wall, t{n}" for n in counts])
+    lines = ["| " + " | ".join(hdr) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(hdr) - 2)) + "|"]
+    skipped = {}
+    for shape in shapes:
+        for impl in THREAD_IMPLS:
+            cells = [values.get((impl, shape, n)) for n in counts]
+            if all(c is None for c in cells):
+                continue
+            errors = [c for c in cells if isinstance(c, str)]
+            if errors and any(NOT_AVAILABLE in e for e in errors):
+                continue  # an ISA this CPU lacks: no row
+            for e in dict.fromkeys(errors):
+                skipped.setdefault(e, []).append(f"{impl}/{shape}")
+            gelem = {n: c[0] for n, c in zip(counts, cells) if isinstance(c, tuple)}
+            busy = {n: c[1] for n, c in zip(counts, cells) if isinstance(c, tuple)}
+            row = [shape, impl]
+            for n, c in zip(counts, cells):
+                row.append(fmt(gelem[n]) + ("*" if (impl, shape, n) in noisy else "") if n in gelem
+                           else ("skipped" if c else "–"))
+            row += [fmt(ratio(gelem.get(n), gelem.get(1))) for n in more]
+            row += [fmt(busy.get(n), 1) for n in counts]
+            lines.append("| " + " | ".join(row) + " |")
+    head = [
+        "### Threads",
+        "",
+        "`Options::threads` = N (`tN`), softmax through the public API, same run and repetitions as above.",
+        "Gelem/s here come from the wall clock, not CPU time: the other threads' work does not show in",
+        "the calling thread's CPU time. `tN ÷ t1`: speedup of N threads over one, from the medians.",
+        "`CPU ÷ wall`: the whole process's CPU time over wall time at N threads: about N when N",
+        "threads ran the whole time (waiting at a barrier counts too), below N when other processes",
+        "took the cores. Speedups need idle cores: see the load average above.",
+        "",
+    ]
+    notes = [f"{', '.join(names)}: {why}" for why, names in skipped.items()]
+    tail = ["", "Skipped: " + "; ".join(notes)] if notes else []
+    return "\n".join(head + lines + tail) + "\n"
+
+
+def threads_summary(values):
+    """'4096x4096 1.93×, ...': auto's speedup at the largest thread count, for the chart."""
+    counts = sorted({k[2] for k in values if k[0] == "auto"})
+    if len(counts) < 2 or counts[0] != 1:
+        return ""
+    n, parts = counts[-1], []
+    for shape in dict.fromkeys(k[1] for k in values if k[0] == "auto"):
+        a, b = values.get(("auto", shape, n)), values.get(("auto", shape, 1))
+        if isinstance(a, tuple) and isinstance(b, tuple) and b[0] > 0:
+            parts.append(f"{shape} {a[0] / b[0]:.2f}×")
+    return f"Options::threads = {n} vs 1 (auto, wall clock): " + ", ".join(parts) if parts else ""
 
 
 def get(values, op, impl, shape):
@@ -162,7 +252,7 @@ def build_table(data, values, noisy, labels, classes):
     head = [
         f"## simdsoftmax benchmark: {ctx['cpu_model']}",
         "",
-        f"- {ctx.get('report_date', '')}, {ctx.get('compiler', '?')}, single thread, {ctx['report_mode']}",
+        f"- {ctx.get('report_date', '')}, {ctx.get('compiler', '?')}, single thread (but the Threads table), {ctx['report_mode']}",
         f"- ISAs run: {', '.join(isas)}; auto (dispatched) = {ctx.get('simdsoftmax_auto', '?')}"
         + (f"; not available on this CPU: {', '.join(missing)}" if missing else ""),
         f"- oneDNN: {onednn}",
@@ -181,7 +271,7 @@ def build_table(data, values, noisy, labels, classes):
     return "\n".join(head + lines + tail) + "\n"
 
 
-def plot(data, values, classes, png_path):
+def plot(data, values, classes, png_path, footnote=""):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -218,7 +308,9 @@ def plot(data, values, classes, png_path):
                        loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle(f"simdsoftmax, one thread: {ctx['cpu_model']}, {ctx.get('compiler', '?')}, "
                  f"{ctx.get('report_date', '')}", fontsize=10)
-    fig.tight_layout()
+    if footnote:
+        fig.text(0.01, 0.01, footnote, fontsize=8, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04 if footnote else 0, 1, 1))
     fig.savefig(png_path, dpi=110)
     plt.close(fig)
 
@@ -262,14 +354,20 @@ def main():
     if not any(isinstance(v, float) for v in values.values()):
         sys.exit("report.py: no benchmark produced a number")
     table = build_table(data, values, noisy, labels, classes)
+    thread_values, thread_noisy = parse_threads(data)
+    threads_table = build_threads_table(data, thread_values, thread_noisy)
+    if mode == "smoke" and not args.from_json and "| auto |" not in threads_table:
+        sys.exit("report.py --smoke: no softmax_threads/auto result, so no Threads table")
     md_path, png_path = os.path.join(out, "results.md"), os.path.join(out, "results.png")
     with open(md_path, "w") as f:
         f.write(table + "\n![Gelem/s vs row length](results.png)\n")
-    plot(data, values, classes, png_path)
+        if threads_table:
+            f.write("\n" + threads_table)
+    plot(data, values, classes, png_path, threads_summary(thread_values))
     with open(png_path, "rb") as f:
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             sys.exit(f"report.py: {png_path} is not a PNG")
-    print("\n" + table)
+    print("\n" + table + ("\n" + threads_table if threads_table else ""))
     print(f"wrote {json_path}, {md_path}, {png_path}")
 
 
