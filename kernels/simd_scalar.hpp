@@ -37,6 +37,7 @@ struct Simd<scalar_arch> {
   static constexpr bool kScalef = false;
   static constexpr bool kFusedMultiplyAdd = false;  // exp_nonpos uses a longer polynomial
   static constexpr std::size_t kRegVectors = 8;
+  static constexpr bool kPipelineRows = false;
 
   static V load(const float* p) {
     V r;

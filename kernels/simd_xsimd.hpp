@@ -27,6 +27,7 @@ struct SimdXsimd {
   // Rows up to this many vectors are held in registers (softmax.hpp); about
   // half the register file, so the exp constants and temporaries fit beside.
   static constexpr std::size_t kRegVectors = 8;
+  static constexpr bool kPipelineRows = false;  // see InRegisters in softmax.hpp
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -75,6 +76,7 @@ template <>
 struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr bool kScalef = true;
   static constexpr std::size_t kRegVectors = 16;  // of 32 zmm registers
+  static constexpr bool kPipelineRows = true;
   static __mmask16 head(std::size_t r) { return static_cast<__mmask16>((1u << r) - 1u); }
   // Masked-off lanes are neither read nor written (no fault past the row end).
   static V load_tail(const float* p, std::size_t r, float fill) {

@@ -32,17 +32,24 @@ namespace {
   throw std::invalid_argument(std::string("simdsoftmax::") + fn + ": " + what);
 }
 
-// Elements spanned by a strided batch: (rows-1)*stride + cols, or fail on overflow.
-std::size_t extent(const char* fn, const char* stride_name, std::size_t rows, std::size_t stride,
+// How the caller spelled the sizes, for messages that name its arguments.
+enum class Form { row, contiguous, strided };
+
+// Elements spanned by a batch: (rows-1)*stride + cols, or fail on overflow.
+std::size_t extent(const char* fn, Form form, const char* stride_name, std::size_t rows, std::size_t stride,
                    std::size_t cols) {
   std::size_t span;
   if (__builtin_mul_overflow(rows - 1, stride, &span) || __builtin_add_overflow(span, cols, &span) ||
-      span > SIZE_MAX / sizeof(float))
-    fail(fn, std::string("rows * ") + stride_name + " overflows the address space");
+      span > SIZE_MAX / sizeof(float)) {
+    const std::string what = form == Form::row          ? "n = " + std::to_string(cols) + " floats"
+                             : form == Form::contiguous ? "rows * cols"
+                                                        : std::string("(rows - 1) * ") + stride_name + " + cols";
+    fail(fn, what + " overflows the address space");
+  }
   return span;
 }
 
-void run(const char* fn, bool log, const float* x, std::size_t x_stride, float* y,
+void run(const char* fn, Form form, bool log, const float* x, std::size_t x_stride, float* y,
          std::size_t y_stride, std::size_t rows, std::size_t cols, const Options& o) {
   if (x_stride < cols) fail(fn, "x_stride (" + std::to_string(x_stride) + ") < cols (" + std::to_string(cols) + ")");
   if (y_stride < cols) fail(fn, "y_stride (" + std::to_string(y_stride) + ") < cols (" + std::to_string(cols) + ")");
@@ -58,8 +65,8 @@ void run(const char* fn, bool log, const float* x, std::size_t x_stride, float* 
   if (rows == 0 || cols == 0) return;
   if (!x) fail(fn, "x is null");
   if (!y) fail(fn, "y is null");
-  const std::size_t nx = extent(fn, "x_stride", rows, x_stride, cols);
-  const std::size_t ny = extent(fn, "y_stride", rows, y_stride, cols);
+  const std::size_t nx = extent(fn, form, "x_stride", rows, x_stride, cols);
+  const std::size_t ny = extent(fn, form, "y_stride", rows, y_stride, cols);
   const auto xa = reinterpret_cast<std::uintptr_t>(x), ya = reinterpret_cast<std::uintptr_t>(y);
   if (xa > UINTPTR_MAX - nx * sizeof(float)) fail(fn, "x + extent wraps around the address space");
   if (ya > UINTPTR_MAX - ny * sizeof(float)) fail(fn, "y + extent wraps around the address space");
@@ -73,24 +80,24 @@ void run(const char* fn, bool log, const float* x, std::size_t x_stride, float* 
 }  // namespace
 
 void softmax(const float* x, float* y, std::size_t n, const Options& o) {
-  run("softmax", false, x, n, y, n, 1, n, o);
+  run("softmax", Form::row, false, x, n, y, n, 1, n, o);
 }
 void log_softmax(const float* x, float* y, std::size_t n, const Options& o) {
-  run("log_softmax", true, x, n, y, n, 1, n, o);
+  run("log_softmax", Form::row, true, x, n, y, n, 1, n, o);
 }
 void softmax_rows(const float* x, float* y, std::size_t rows, std::size_t cols, const Options& o) {
-  run("softmax_rows", false, x, cols, y, cols, rows, cols, o);
+  run("softmax_rows", Form::contiguous, false, x, cols, y, cols, rows, cols, o);
 }
 void log_softmax_rows(const float* x, float* y, std::size_t rows, std::size_t cols, const Options& o) {
-  run("log_softmax_rows", true, x, cols, y, cols, rows, cols, o);
+  run("log_softmax_rows", Form::contiguous, true, x, cols, y, cols, rows, cols, o);
 }
 void softmax_rows(const float* x, std::size_t x_stride, float* y, std::size_t y_stride, std::size_t rows,
                   std::size_t cols, const Options& o) {
-  run("softmax_rows", false, x, x_stride, y, y_stride, rows, cols, o);
+  run("softmax_rows", Form::strided, false, x, x_stride, y, y_stride, rows, cols, o);
 }
 void log_softmax_rows(const float* x, std::size_t x_stride, float* y, std::size_t y_stride,
                       std::size_t rows, std::size_t cols, const Options& o) {
-  run("log_softmax_rows", true, x, x_stride, y, y_stride, rows, cols, o);
+  run("log_softmax_rows", Form::strided, true, x, x_stride, y, y_stride, rows, cols, o);
 }
 
 }  // namespace simdsoftmax

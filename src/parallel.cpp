@@ -1,5 +1,7 @@
 #include "parallel.hpp"
 
+#include "fpenv.hpp"
+
 #include <cmath>
 
 #ifdef SIMDSOFTMAX_OPENMP
@@ -23,6 +25,10 @@ using kernels::Table;
 
 void run_rows(const Table& t, bool log, const Job& job) { (log ? t.log_softmax_rows : t.softmax_rows)(job); }
 
+// Every thread that runs kernel code, the caller's and OpenMP's workers alike,
+// computes under the default floating-point environment (fpenv.hpp), so the
+// result depends neither on the caller's MXCSR/FPCR nor on the thread count.
+
 #ifdef SIMDSOFTMAX_OPENMP
 // One long row across `threads` threads, chunk by chunk: max per chunk (exact
 // in any order), exp and sum per chunk, chunk sums added in index order (the
@@ -36,6 +42,7 @@ void split_row(const Table& t, bool log, const Job& row, int threads) {
   const auto len = [&](std::size_t k) { return k + 1 < chunks ? chunk : n - k * chunk; };
 #pragma omp parallel num_threads(threads)
   {
+    const DefaultFpEnv env;
 #pragma omp for schedule(static)
     for (std::size_t k = 0; k < chunks; ++k) maxes[k] = t.row_max(row.x + k * chunk, len(k));
 #pragma omp single
@@ -71,6 +78,7 @@ std::size_t sum_chunk(std::size_t cols) noexcept {
 }
 
 void execute(const Table& t, bool log, const Job& job, int threads) {
+  const DefaultFpEnv env;
 #ifdef SIMDSOFTMAX_OPENMP
   std::size_t n = threads == 0 ? static_cast<std::size_t>(omp_get_num_procs()) : static_cast<std::size_t>(threads);
   const std::size_t work = job.rows * job.cols;  // no overflow: checked by the caller
@@ -80,6 +88,7 @@ void execute(const Table& t, bool log, const Job& job, int threads) {
     // the same kernel call, so its bits do not depend on n.
 #pragma omp parallel num_threads(static_cast<int>(n))
     {
+      const DefaultFpEnv env;
       const std::size_t id = static_cast<std::size_t>(omp_get_thread_num()), teams = static_cast<std::size_t>(omp_get_num_threads());
       const std::size_t r0 = job.rows * id / teams, r1 = job.rows * (id + 1) / teams;
       Job part = job;
