@@ -83,7 +83,7 @@ CXX=clang++-14 cmake -S . -B "$tsan" -DCMAKE_BUILD_TYPE=Debug \
   -DSIMDSOFTMAX_BUILD_TESTS=ON -DSIMDSOFTMAX_BUILD_BENCHMARKS=OFF -DSIMDSOFTMAX_INSTALL=OFF >/dev/null
 cmake --build "$tsan" -j2 --target simdsoftmax_concurrency_tests
 bin=$tsan/tests/simdsoftmax_concurrency_tests
-nm "$bin" | grep -q __tsan_func_entry || { echo "sanitizers: $bin is not TSan-instrumented"; exit 1; }
+grep -q __tsan_func_entry < <(nm "$bin") || { echo "sanitizers: $bin is not TSan-instrumented"; exit 1; }
 libomp=$(sed -n 's/^OpenMP_omp_LIBRARY:FILEPATH=//p' "$tsan/CMakeCache.txt")
 archer=$(dirname "$(readlink -f "${libomp:-/nonexistent}")")/libarcher.so
 [[ -f $archer ]] || { echo "sanitizers: no libarcher.so next to libomp ($libomp)"; exit 1; }
