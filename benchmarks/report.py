@@ -250,9 +250,9 @@ def build_table(data, values, noisy, labels, classes):
         onednn = f"{onednn}, implementation picked: {', '.join(sorted(labels)) or 'unknown'}"
     llc = int(ctx.get("llc_bytes", 0))
     head = [
-        f"## simdsoftmax benchmark: {ctx['cpu_model']}",
+        f"## simdsoftmax benchmark: {ctx.get('cpu_model', cpu_model())}",
         "",
-        f"- {ctx.get('report_date', '')}, {ctx.get('compiler', '?')}, single thread (but the Threads table), {ctx['report_mode']}",
+        f"- {ctx.get('report_date', '')}, {ctx.get('compiler', '?')}, single thread (but the Threads table), {ctx.get('report_mode', '?')}",
         f"- ISAs run: {', '.join(isas)}; auto (dispatched) = {ctx.get('simdsoftmax_auto', '?')}"
         + (f"; not available on this CPU: {', '.join(missing)}" if missing else ""),
         f"- oneDNN: {onednn}",
@@ -268,6 +268,8 @@ def build_table(data, values, noisy, labels, classes):
     ]
     notes = [f"{name}: {why}" for name, why in notes.items() if NOT_AVAILABLE not in why]
     tail = ["", "Skipped: " + "; ".join(notes)] if notes else []
+    if len(lines) == 2:  # e.g. --benchmark_filter=threads: only the Threads table ran
+        head, lines = head[:-6], []
     return "\n".join(head + lines + tail) + "\n"
 
 
@@ -306,7 +308,7 @@ def plot(data, values, classes, png_path, footnote=""):
     axes[0][0].set_ylabel("Gelem/s (higher is better)")
     axes[0][-1].legend(title="solid: softmax\ndotted: log_softmax", fontsize=8, title_fontsize=8,
                        loc="center left", bbox_to_anchor=(1.02, 0.5))
-    fig.suptitle(f"simdsoftmax, one thread: {ctx['cpu_model']}, {ctx.get('compiler', '?')}, "
+    fig.suptitle(f"simdsoftmax, one thread: {ctx.get('cpu_model', cpu_model())}, {ctx.get('compiler', '?')}, "
                  f"{ctx.get('report_date', '')}", fontsize=10)
     if footnote:
         fig.text(0.01, 0.01, footnote, fontsize=8, ha="left", va="bottom")
@@ -351,24 +353,26 @@ def main():
             json.dump(data, f, indent=1)
 
     values, noisy, labels, classes = parse(data)
-    if not any(isinstance(v, float) for v in values.values()):
+    thread_values, thread_noisy = parse_threads(data)
+    charted = any(isinstance(v, float) for v in values.values())  # else only the Threads table ran
+    if not charted and not any(isinstance(v, tuple) for v in thread_values.values()):
         sys.exit("report.py: no benchmark produced a number")
     table = build_table(data, values, noisy, labels, classes)
-    thread_values, thread_noisy = parse_threads(data)
     threads_table = build_threads_table(data, thread_values, thread_noisy)
     if mode == "smoke" and not args.from_json and "| auto |" not in threads_table:
         sys.exit("report.py --smoke: no softmax_threads/auto result, so no Threads table")
     md_path, png_path = os.path.join(out, "results.md"), os.path.join(out, "results.png")
     with open(md_path, "w") as f:
-        f.write(table + "\n![Gelem/s vs row length](results.png)\n")
+        f.write(table + ("\n![Gelem/s vs row length](results.png)\n" if charted else ""))
         if threads_table:
             f.write("\n" + threads_table)
-    plot(data, values, classes, png_path, threads_summary(thread_values))
-    with open(png_path, "rb") as f:
-        if f.read(8) != b"\x89PNG\r\n\x1a\n":
-            sys.exit(f"report.py: {png_path} is not a PNG")
+    if charted:
+        plot(data, values, classes, png_path, threads_summary(thread_values))
+        with open(png_path, "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                sys.exit(f"report.py: {png_path} is not a PNG")
     print("\n" + table + ("\n" + threads_table if threads_table else ""))
-    print(f"wrote {json_path}, {md_path}, {png_path}")
+    print(f"wrote {json_path}, {md_path}" + (f", {png_path}" if charted else " (no chart: no single-thread case ran)"))
 
 
 if __name__ == "__main__":
