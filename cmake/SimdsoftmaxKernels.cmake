@@ -34,6 +34,10 @@ function(simdsoftmax_add_kernels target)
     # Kernels never throw: -fno-exceptions keeps vague-linkage EH data
     # (DW.ref.__gxx_personality_v0) out of the ISA objects (.ci/stage-symbols.sh).
     target_compile_options(${obj} PRIVATE -Wall -Wextra -fno-exceptions ${SIMDSOFTMAX_FLAGS_${isa}})
+    # Kernels are always optimized: at -O0 GCC 12 defines some AVX-512 intrinsics
+    # that xsimd 8.1.0 uses (_mm512_mask_blend_epi8) as macros, and Debug builds
+    # of the library (or of a project that add_subdirectory's it) fail to compile.
+    target_compile_options(${obj} PRIVATE $<$<OR:$<CONFIG:Debug>,$<CONFIG:>>:-O2>)
     target_sources(${target} PRIVATE $<TARGET_OBJECTS:${obj}>)
     string(TOUPPER ${isa} ISA)
     target_compile_definitions(${target} PRIVATE SIMDSOFTMAX_HAVE_${ISA})
