@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dispatch.hpp"
+#include "fpenv.hpp"
 #include "parallel.hpp"
 
 namespace simdsoftmax {
@@ -63,6 +64,7 @@ void run(const char* fn, Form form, bool log, const float* x, std::size_t x_stri
     if (!table) fail(fn, "options.isa = " + std::string(to_string(*o.isa)) + " is not available on this CPU/build");
   }
   if (rows == 0 || cols == 0) return;
+  const detail::DefaultFpEnv env;  // also for 1/T below: the caller's rounding mode must not reach the result
   if (!x) fail(fn, "x is null");
   if (!y) fail(fn, "y is null");
   const std::size_t nx = extent(fn, form, "x_stride", rows, x_stride, cols);

@@ -25,9 +25,10 @@ using kernels::Table;
 
 void run_rows(const Table& t, bool log, const Job& job) { (log ? t.log_softmax_rows : t.softmax_rows)(job); }
 
-// Every thread that runs kernel code, the caller's and OpenMP's workers alike,
-// computes under the default floating-point environment (fpenv.hpp), so the
-// result depends neither on the caller's MXCSR/FPCR nor on the thread count.
+// Every thread that runs kernel code, the caller's (src/api.cpp) and OpenMP's
+// workers alike, computes under the default floating-point environment
+// (fpenv.hpp), so the result depends neither on the caller's MXCSR/FPCR nor on
+// the thread count.
 
 #ifdef SIMDSOFTMAX_OPENMP
 // One long row across `threads` threads, chunk by chunk: max per chunk (exact
@@ -78,7 +79,6 @@ std::size_t sum_chunk(std::size_t cols) noexcept {
 }
 
 void execute(const Table& t, bool log, const Job& job, int threads) {
-  const DefaultFpEnv env;
 #ifdef SIMDSOFTMAX_OPENMP
   std::size_t n = threads == 0 ? static_cast<std::size_t>(omp_get_num_procs()) : static_cast<std::size_t>(threads);
   const std::size_t work = job.rows * job.cols;  // no overflow: checked by the caller
