@@ -39,16 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
 
-# On failure: the failing tests' own output, from a ctest -V log.
-failures() {  # log
-  local log=$1 n
-  grep -q 'The following tests FAILED:' "$log" || { tail -40 "$log"; return; }
-  sed -n '/The following tests FAILED:/,$p' "$log"
-  for n in $(sed -n '/The following tests FAILED:/,$p' "$log" | grep -oE '^\s+[0-9]+ ' | head -5); do
-    echo "--- output of test $n:"
-    grep -E "^$n: " "$log" | grep -vE '^[0-9]+: (Test command|Working Directory|Test timeout)' | head -60
-  done
-}
+source .ci/ctest-log.sh  # digest, failures
 
 .ci/install-deps.sh clang-14 libclang-rt-14-dev libomp-14-dev
 

@@ -25,27 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
 
-# Summary of a ctest -V log: totals, skip reasons, and the expected-ISA test.
-digest() {  # log label
-  local log=$1 label=$2
-  echo "$label: $(grep -E 'tests passed, [0-9]+ tests failed' "$log")"
-  echo "$label: $(grep -c '\*\*\*Skipped' "$log" || true) skipped; reasons:"
-  { grep -A1 -E '^[0-9]+: .*: Skipped$' "$log" | grep -vE ': Skipped$|^--$'
-    grep -E '^[0-9]+: SKIPPED: ' "$log"; } | sed -E 's/^[0-9]+: //' | sort | uniq -c | sed 's/^/    /'
-  grep -E 'Test +#[0-9]+: Dispatch\.ActiveIsaMatchesExpectation ' "$log" | sed -E "s/^ *[0-9]+\/[0-9]+ /$label: /" || true
-  grep -E '^[0-9]+: \[exp\] ' "$log" | sed -E "s/^[0-9]+: /$label: /" || true
-}
-
-# On failure: the failing tests' own output (gtest messages), from a ctest -V log.
-failures() {  # log
-  local log=$1 n
-  grep -q 'The following tests FAILED:' "$log" || { tail -30 "$log"; return; }
-  sed -n '/The following tests FAILED:/,$p' "$log"
-  for n in $(sed -n '/The following tests FAILED:/,$p' "$log" | grep -oE '^\s+[0-9]+ ' | head -5); do
-    echo "--- output of test $n:"
-    grep -E "^$n: " "$log" | grep -vE '^[0-9]+: (Test command|Working Directory|Test timeout)' | head -40
-  done
-}
+source .ci/ctest-log.sh  # digest, failures
 
 if [[ $(uname -m) != x86_64 ]]; then
   echo "x86-emulated: skipped, the host is $(uname -m), not x86-64"
