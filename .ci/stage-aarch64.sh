@@ -34,19 +34,7 @@ cmake --build "$dir" -j2
 t_build=$((SECONDS - t0))
 
 # What the dispatcher picks on this (emulated) CPU, straight from the public API.
-cat >"$dir/isa-check.cpp" <<'EOF'
-#include <simdsoftmax/simdsoftmax.hpp>
-#include <cstdio>
-#include <string>
-int main() {
-  std::string avail;
-  for (auto isa : simdsoftmax::available_isas())
-    avail += (avail.empty() ? "" : ",") + std::string(simdsoftmax::to_string(isa));
-  std::printf("active_isa()=%s available=%s\n",
-              std::string(simdsoftmax::to_string(simdsoftmax::active_isa())).c_str(), avail.c_str());
-}
-EOF
-$triple-g++ -std=c++17 -O2 -fopenmp -Iinclude "$dir/isa-check.cpp" "$dir/libsimdsoftmax.a" -o "$dir/isa-check"
+$triple-g++ -std=c++17 -O2 -fopenmp -Iinclude .ci/isa-check.cpp "$dir/libsimdsoftmax.a" -o "$dir/isa-check"
 line=$(qemu-aarch64 -L "$sysroot" "$dir/isa-check")
 echo "aarch64 (qemu-aarch64): $line"
 [[ $line == "active_isa()=neon available=neon,scalar" ]] || { echo "aarch64: expected neon"; exit 1; }

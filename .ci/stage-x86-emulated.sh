@@ -41,19 +41,7 @@ cmake --build "$dir" -j2
 t_build=$((SECONDS - t0))
 
 # What the dispatcher picks on each emulated CPU, straight from the public API.
-cat >"$dir/isa-check.cpp" <<'EOF'
-#include <simdsoftmax/simdsoftmax.hpp>
-#include <cstdio>
-#include <string>
-int main() {
-  std::string avail;
-  for (auto isa : simdsoftmax::available_isas())
-    avail += (avail.empty() ? "" : ",") + std::string(simdsoftmax::to_string(isa));
-  std::printf("active_isa()=%s available=%s\n",
-              std::string(simdsoftmax::to_string(simdsoftmax::active_isa())).c_str(), avail.c_str());
-}
-EOF
-g++ -std=c++17 -O2 -fopenmp -Iinclude "$dir/isa-check.cpp" "$dir/libsimdsoftmax.a" -o "$dir/isa-check"
+g++ -std=c++17 -O2 -fopenmp -Iinclude .ci/isa-check.cpp "$dir/libsimdsoftmax.a" -o "$dir/isa-check"
 
 export SIMDSOFTMAX_TEST_EMULATED=1
 export SIMDSOFTMAX_EXP_SWEEP_STEP=${SIMDSOFTMAX_EXP_SWEEP_STEP:-101}
