@@ -25,12 +25,17 @@ struct Job {
 struct Table {
   void (*softmax_rows)(const Job& job);
   void (*log_softmax_rows)(const Job& job);
-  // The three passes of one long row, for splitting it across threads:
+  // The three passes of one row, chunk by chunk, for splitting it across threads:
   float (*row_max)(const float* x, std::size_t n);
-  // one chunk: stores e_i (or a_i when log) to y, returns their sum
+  // stores e_i = exp((x_i - m)c) (or a_i = (x_i - m)c when log) to y, returns the sum of e_i
   double (*exp_sum)(const float* x, float* y, std::size_t n, float m, float c, bool log);
-  // y *= f, or y -= f when log
+  // y *= f, or y += f when log
   void (*finish)(float* y, std::size_t n, float f, bool log);
+  // The two passes of a row too long for the caches (src/parallel.cpp):
+  // *m = the chunk's max; if finite, returns the sum of e_i (stores nothing)
+  double (*max_exp_sum)(const float* x, std::size_t n, float c, bool log, float* m);
+  // y = e_i * f, or a_i + f when log; stream: non-temporal stores where the ISA has them
+  void (*exp_scale)(const float* x, float* y, std::size_t n, float m, float c, float f, bool log, bool stream);
   // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.
   void (*exp)(const float* x, float* y, std::size_t n);
 };

@@ -45,6 +45,8 @@ struct Simd<scalar_arch> {
     return r;
   }
   static void store(float* p, V v) { __builtin_memcpy(p, &v, sizeof v); }
+  static void stream(float* p, V v) { store(p, v); }  // no non-temporal store in portable code
+  static void fence() {}
   static V load_tail(const float* p, std::size_t r, float fill) {
     V out = set(fill);
     for (std::size_t i = 0; i < r; ++i) out[i] = p[i];

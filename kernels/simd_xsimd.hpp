@@ -31,6 +31,10 @@ struct SimdXsimd {
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
+  // Non-temporal store of a full vector to p aligned to sizeof(V) (bypasses the
+  // caches: no read-for-ownership); fence() orders them before returning.
+  static void stream(float* p, V v) { v.store_aligned(p); }
+  static void fence() {}
   // r (0 < r < W) trailing elements, the other lanes = fill; never touches p[r...].
   static V load_tail(const float* p, std::size_t r, float fill) {
     alignas(64) float b[W];
@@ -86,6 +90,8 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
     return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), head(r), p);
   }
   static void store_tail(float* p, V v, std::size_t r) { _mm512_mask_storeu_ps(p, head(r), v); }
+  static void stream(float* p, V v) { _mm512_stream_ps(p, v); }
+  static void fence() { _mm_sfence(); }
   static float first(V v) { return _mm512_cvtss_f32(v); }
   // Butterflies: swap 256-bit halves, 128-bit quarters, pairs, neighbours.
   template <class Op>
@@ -134,6 +140,8 @@ struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
   }
   static void store_tail(float* p, V v, std::size_t r) { _mm256_maskstore_ps(p, head(r), v); }
+  static void stream(float* p, V v) { _mm256_stream_ps(p, v); }
+  static void fence() { _mm_sfence(); }
   static float first(V v) { return _mm256_cvtss_f32(v); }
   template <class Op>
   static V butterfly(__m256 v, Op op) {

@@ -2,6 +2,7 @@
 
 #include "fpenv.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #ifdef SIMDSOFTMAX_OPENMP
@@ -15,6 +16,14 @@ namespace {
 // so the per-chunk partial results of a row fit in a fixed stack array.
 constexpr std::size_t kMinChunk = std::size_t{1} << 16, kMaxChunks = 256;
 
+// Rows of at least this many elements (16 MiB: x and y together fill this
+// machine's 32 MiB L3) take the two-pass form (long_row below), in chunks of
+// kTwoPassChunk (256 KiB: a chunk stays in the 1 MiB L2 between its two reads).
+// Measured with benchmarks/run.sh (1x2^28 and the 1x2^26 threads rows against
+// 4x1048576, where the three-pass form is 10% faster) and a probe over 2^20..2^24.
+constexpr std::size_t kTwoPassCols = std::size_t{1} << 22, kTwoPassChunk = std::size_t{1} << 16,
+                      kTwoPassMaxChunks = 4096;
+
 // Below this many elements per thread, a thread costs more than it saves
 // (measured on this 2-core machine, see README "Threads"): the work stays on
 // the calling thread.
@@ -22,6 +31,7 @@ constexpr std::size_t kMinWorkPerThread = std::size_t{1} << 15;
 
 using kernels::Job;
 using kernels::Table;
+constexpr float kInf = __builtin_inff();
 
 void run_rows(const Table& t, bool log, const Job& job) { (log ? t.log_softmax_rows : t.softmax_rows)(job); }
 
@@ -61,7 +71,7 @@ void split_row(const Table& t, bool log, const Job& row, int threads) {
       {
         double total = 0.0;
         for (std::size_t k = 0; k < chunks; ++k) total += sums[k];
-        f = static_cast<float>(log ? std::log(total) : 1.0 / total);
+        f = static_cast<float>(log ? -std::log(total) : 1.0 / total);
       }
 #pragma omp for schedule(static)
       for (std::size_t k = 0; k < chunks; ++k) t.finish(row.y + k * chunk, len(k), f, log);
@@ -70,6 +80,87 @@ void split_row(const Table& t, bool log, const Job& row, int threads) {
   if (!finite) run_rows(t, log, row);  // NaN / inf rows: rare, exact rules, one thread
 }
 #endif
+
+// The two-pass form of a row too long for the caches: x is read twice and y
+// written once (the three-pass form reads x twice and y once and writes y twice).
+//   1. per chunk k: m_k = max, s_k = sum of exp((x_i - m_k)c); the chunk is read
+//      from memory for the max and again from L2 for the exps;
+//   2. M = max m_k, S = sum of s_k exp((m_k - M)c) in index order, in double;
+//      per chunk, y_i = e_i exp((m_k - M)c) / S or a_i + (m_k - M)c - log S,
+//      with e_i (a_i) recomputed from x, and streamed to memory.
+// e_i and a_i are relative to the chunk's max, so each is as accurate as in the
+// three-pass form; the chunk factors are computed in double and rounded once.
+// Nothing depends on the thread count: the bits are the same on any number.
+struct LongRow {
+  const Table& t;
+  bool log;
+  const Job& row;
+  std::size_t chunk, chunks;
+  float m[kTwoPassMaxChunks], f[kTwoPassMaxChunks];
+  double s[kTwoPassMaxChunks];
+  bool finite = true;
+
+  std::size_t len(std::size_t k) const { return k + 1 < chunks ? chunk : row.cols - k * chunk; }
+  void stats(std::size_t k) { s[k] = t.max_exp_sum(row.x + k * chunk, len(k), row.inv_temperature, log, &m[k]); }
+  void combine() {
+    float mx = m[0];
+    for (std::size_t k = 1; k < chunks; ++k)
+      if (m[k] > mx || m[k] != m[k]) mx = m[k];
+    const double big = mx, c = row.inv_temperature;
+    double sum = 0.0;
+    for (std::size_t k = 0; k < chunks; ++k) sum += s[k] * std::exp((m[k] - big) * c);
+    finite = mx - mx == 0.0f && sum == sum;  // else NaN or +inf in the row: exact rules in run_rows
+    const double lsum = log ? std::log(sum) : 0.0;
+    for (std::size_t k = 0; k < chunks; ++k)
+      f[k] = static_cast<float>(log ? (m[k] - big) * c - lsum : std::exp((m[k] - big) * c) / sum);
+  }
+  void scale(std::size_t k) {
+    float* y = row.y + k * chunk;
+    if (m[k] == -kInf)  // a fully masked chunk in a finite row
+      std::fill(y, y + len(k), log ? -kInf : 0.0f);
+    else
+      t.exp_scale(row.x + k * chunk, y, len(k), m[k], row.inv_temperature, f[k], log, true);
+  }
+};
+
+void long_row(const Table& t, bool log, const Job& row, int threads) {
+  const std::size_t chunk = std::max(kTwoPassChunk, (row.cols + kTwoPassMaxChunks - 1) / kTwoPassMaxChunks);
+  LongRow r{t, log, row, chunk, (row.cols + chunk - 1) / chunk, {}, {}, {}};
+  if (threads <= 1) {
+    for (std::size_t k = 0; k < r.chunks; ++k) r.stats(k);
+    r.combine();
+    if (r.finite)
+      for (std::size_t k = 0; k < r.chunks; ++k) r.scale(k);
+  } else {
+#ifdef SIMDSOFTMAX_OPENMP
+#pragma omp parallel num_threads(threads)
+    {
+      const DefaultFpEnv env;
+#pragma omp for schedule(static)
+      for (std::size_t k = 0; k < r.chunks; ++k) r.stats(k);
+#pragma omp single
+      r.combine();
+      if (r.finite) {
+#pragma omp for schedule(static)
+        for (std::size_t k = 0; k < r.chunks; ++k) r.scale(k);
+      }
+    }
+#endif
+  }
+  if (!r.finite) run_rows(t, log, row);  // NaN / inf rows: rare, exact rules, one thread
+}
+
+// Rows on the calling thread.
+void serial(const Table& t, bool log, const Job& job) {
+  if (job.cols < kTwoPassCols) return run_rows(t, log, job);
+  for (std::size_t r = 0; r < job.rows; ++r) {
+    Job row = job;
+    row.x += r * job.x_stride;
+    row.y += r * job.y_stride;
+    row.rows = 1;
+    long_row(t, log, row, 1);
+  }
+}
 
 }  // namespace
 
@@ -95,7 +186,7 @@ void execute(const Table& t, bool log, const Job& job, int threads) {
       part.x += r0 * job.x_stride;
       part.y += r0 * job.y_stride;
       part.rows = r1 - r0;
-      if (part.rows) run_rows(t, log, part);
+      if (part.rows) serial(t, log, part);
     }
     return;
   }
@@ -105,14 +196,14 @@ void execute(const Table& t, bool log, const Job& job, int threads) {
       row.x += r * job.x_stride;
       row.y += r * job.y_stride;
       row.rows = 1;
-      split_row(t, log, row, static_cast<int>(n));
+      job.cols < kTwoPassCols ? split_row(t, log, row, static_cast<int>(n)) : long_row(t, log, row, static_cast<int>(n));
     }
     return;
   }
 #else
   (void)threads;
 #endif
-  run_rows(t, log, job);
+  serial(t, log, job);
 }
 
 }  // namespace simdsoftmax::detail
