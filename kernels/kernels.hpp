@@ -34,8 +34,8 @@ struct Table {
   // The two passes of a row too long for the caches (src/parallel.cpp):
   // *m = the chunk's max; if finite, returns the sum of e_i (stores nothing)
   double (*max_exp_sum)(const float* x, std::size_t n, float c, bool log, float* m);
-  // y = e_i * f, or a_i + f when log; stream: non-temporal stores where the ISA has them
-  void (*exp_scale)(const float* x, float* y, std::size_t n, float m, float c, float f, bool log, bool stream);
+  // y = e_i * f, or a_i + f when log, with non-temporal stores where the ISA has them
+  void (*exp_scale)(const float* x, float* y, std::size_t n, float m, float c, float f, bool log);
   // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.
   void (*exp)(const float* x, float* y, std::size_t n);
 };

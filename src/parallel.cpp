@@ -119,7 +119,7 @@ struct LongRow {
     if (m[k] == -kInf)  // a fully masked chunk in a finite row
       std::fill(y, y + len(k), log ? -kInf : 0.0f);
     else
-      t.exp_scale(row.x + k * chunk, y, len(k), m[k], row.inv_temperature, f[k], log, true);
+      t.exp_scale(row.x + k * chunk, y, len(k), m[k], row.inv_temperature, f[k], log);
   }
 };
 
