@@ -19,8 +19,9 @@ constexpr std::size_t kMinChunk = std::size_t{1} << 16, kMaxChunks = 256;
 // Rows of at least this many elements (16 MiB: x and y together fill this
 // machine's 32 MiB L3) take the two-pass form (long_row below), in chunks of
 // kTwoPassChunk (256 KiB: a chunk stays in the 1 MiB L2 between its two reads).
-// Measured with benchmarks/run.sh (1x2^28 and the 1x2^26 threads rows against
-// 4x1048576, where the three-pass form is 10% faster) and a probe over 2^20..2^24.
+// A/B in commit 2888974: two-pass ahead from 2^22 (1.74 vs 1.62 Gelem/s) to
+// 2^28; at 4x2^20 (in L3) the three-pass form is 10% faster. The per-chunk
+// arrays of a row (kTwoPassMaxChunks, 48 KiB) live on the caller's stack.
 constexpr std::size_t kTwoPassCols = std::size_t{1} << 22, kTwoPassChunk = std::size_t{1} << 16,
                       kTwoPassMaxChunks = 4096;
 

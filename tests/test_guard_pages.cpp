@@ -14,7 +14,9 @@
 //   256..257+2W+1      avx512's last in-register length and its first three-pass ones,
 //   3*1024+7           a row spanning several pages (and blocks of the sum),
 //   65536+17           a row of two sum chunks (Job::chunk = 64K),
-//   2*65536+13         split across threads (Options::threads = 2; chunk tails).
+//   2*65536+13         split across threads (Options::threads = 2; chunk tails),
+//   2^22+13            the two-pass form (src/parallel.cpp): streamed stores
+//                      after a masked head that aligns y, masked tail.
 // Placements: x and y at the guard (separate buffers), in place at the guard,
 // strided batches whose last row ends at the guard / whose first row starts
 // after it, and contiguous batches of W+1 rows (log-softmax's group of W rows).
@@ -163,6 +165,7 @@ std::vector<std::size_t> guard_lengths() {
   v.push_back(3 * 1024 + 7);
   v.push_back(65536 + 17);
   v.push_back(2 * 65536 + 13);
+  v.push_back((std::size_t{1} << 22) + 13);  // the two-pass form: streamed y, masked head and tail
   return v;
 }
 
