@@ -124,8 +124,13 @@ float row_max(const float* x, std::size_t n) {
 // Rounding: each lane of each accumulator adds at most kLaneRun terms in float;
 // then the block's total is added in double. The error therefore does not grow
 // with n (one float accumulator per lane drifts to ~1e-4 relative at 2^20).
+// ahead: the next row's matching elements, prefetched into L2 (prefetcht1)
+// while this compute-bound pass runs, so the next row's max pass does not wait
+// on L3/DRAM. Measured (benchmark medians, same run, avx512): 1024x4096
+// 2.86-2.93 -> 3.33-3.38 Gelem/s, 131x32000 2.76-2.78 -> 3.01-3.11, 4x1048576
+// 2.56-2.66 -> 2.70-2.82; 4x4096 (in L1) unchanged.
 template <class S, bool Log, bool Scaled, bool Store = true>
-double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
+double exp_sum(const float* x, float* y, std::size_t n, float m, float c, const float* ahead = nullptr) {
   using V = typename S::V;
   constexpr std::size_t W = S::W, U = 2, kLaneRun = 32, kBlock = kLaneRun * U * W;
   const Logits<S, Scaled> logit(S::set(m), c);
@@ -135,6 +140,8 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c) {
     const std::size_t end = n - i > kBlock ? i + kBlock : n;
     V s0 = S::set(0.0f), s1 = s0;
     for (; i + 2 * W <= end; i += 2 * W) {
+      if (ahead)
+        for (std::size_t k = 0; k < 2 * W; k += 16) __builtin_prefetch(ahead + i + k, 0, 2);
       const V a0 = logit(S::load(x + i)), a1 = logit(S::load(x + i + W));
       const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
       if constexpr (Store) {
@@ -393,8 +400,9 @@ void rows_three_pass(const Job& job) {
     // sum >= 1: the max itself contributes e^0. NaN elsewhere in x makes it NaN,
     // and that NaN reaches every output through 1/sum or log(sum).
     double sum = 0.0;
+    const float* next = r + 1 < job.rows ? x + job.x_stride : nullptr;
     for (std::size_t i = 0; i < n; i += job.chunk)
-      sum += exp_sum<S, Log, Scaled>(x + i, y + i, n - i < job.chunk ? n - i : job.chunk, m, c);
+      sum += exp_sum<S, Log, Scaled>(x + i, y + i, n - i < job.chunk ? n - i : job.chunk, m, c, next ? next + i : nullptr);
     finish<S, Log>(y, n, static_cast<float>(Log ? -log(sum) : 1.0 / sum));
   }
 }
