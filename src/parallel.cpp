@@ -36,6 +36,15 @@ constexpr float kInf = __builtin_inff();
 
 void run_rows(const Table& t, bool log, const Job& job) { (log ? t.log_softmax_rows : t.softmax_rows)(job); }
 
+// Rows [r0, r0 + count) of a job.
+Job rows_of(const Job& job, std::size_t r0, std::size_t count) {
+  Job part = job;
+  part.x += r0 * job.x_stride;
+  part.y += r0 * job.y_stride;
+  part.rows = count;
+  return part;
+}
+
 // Every thread that runs kernel code, the caller's (src/api.cpp) and OpenMP's
 // workers alike, computes under the default floating-point environment
 // (fpenv.hpp), so the result depends neither on the caller's MXCSR/FPCR nor on
@@ -154,13 +163,7 @@ void long_row(const Table& t, bool log, const Job& row, int threads) {
 // Rows on the calling thread.
 void serial(const Table& t, bool log, const Job& job) {
   if (job.cols < kTwoPassCols) return run_rows(t, log, job);
-  for (std::size_t r = 0; r < job.rows; ++r) {
-    Job row = job;
-    row.x += r * job.x_stride;
-    row.y += r * job.y_stride;
-    row.rows = 1;
-    long_row(t, log, row, 1);
-  }
+  for (std::size_t r = 0; r < job.rows; ++r) long_row(t, log, rows_of(job, r, 1), 1);
 }
 
 }  // namespace
@@ -183,20 +186,13 @@ void execute(const Table& t, bool log, const Job& job, int threads) {
       const DefaultFpEnv env;
       const std::size_t id = static_cast<std::size_t>(omp_get_thread_num()), teams = static_cast<std::size_t>(omp_get_num_threads());
       const std::size_t r0 = job.rows * id / teams, r1 = job.rows * (id + 1) / teams;
-      Job part = job;
-      part.x += r0 * job.x_stride;
-      part.y += r0 * job.y_stride;
-      part.rows = r1 - r0;
-      if (part.rows) serial(t, log, part);
+      if (r1 > r0) serial(t, log, rows_of(job, r0, r1 - r0));
     }
     return;
   }
   if (n > 1 && job.cols >= 2 * job.chunk) {  // fewer rows than threads, and rows long enough to split
     for (std::size_t r = 0; r < job.rows; ++r) {
-      Job row = job;
-      row.x += r * job.x_stride;
-      row.y += r * job.y_stride;
-      row.rows = 1;
+      const Job row = rows_of(job, r, 1);
       job.cols < kTwoPassCols ? split_row(t, log, row, static_cast<int>(n)) : long_row(t, log, row, static_cast<int>(n));
     }
     return;

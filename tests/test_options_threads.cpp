@@ -154,31 +154,39 @@ TEST_P(OptionsThreads, BitIdenticalAcrossThreadCounts) {
   }
 }
 
+// Each shape with threads 8 and 0 against threads 1: every row within bounds,
+// the same bits, nothing written past the output.
+void check_more_threads_than_rows(Op op, const float* x, std::size_t rows, std::size_t cols, float t,
+                                  const std::vector<Reference>& refs, const Options& one, Options many) {
+  const std::size_t n = rows * cols;
+  std::vector<float> want = sentinel_buffer(n + kGuard);
+  call_rows(op, x, want.data(), rows, cols, one);
+  for (int threads : {8, 0}) {
+    SCOPED_TRACE(::testing::Message() << rows << "x" << cols << " " << op_name(op) << " T=" << t
+                                      << " threads=" << threads);
+    many.threads = threads;
+    std::vector<float> y = sentinel_buffer(n + kGuard);
+    call_rows(op, x, y.data(), rows, cols, many);
+    for (std::size_t r = 0; r < rows; ++r)
+      ASSERT_TRUE(check_op(op, x + r * cols, y.data() + r * cols, cols, t, &refs[r])) << "row " << r;
+    ASSERT_TRUE(same_bits(y.data(), want.data(), n));
+    ASSERT_EQ(first_touched(y.data(), n, n + kGuard), n + kGuard) << "wrote past the output";
+  }
+}
+
 // Fewer rows than threads: rows long enough to be split by chunks (each row in
 // turn across all threads), and rows that are not (cols < 2 chunks).
 TEST_P(OptionsThreads, ThreadsGreaterThanRows) {
   SST_SKIP_IF_UNAVAILABLE(GetParam());
   const std::size_t shapes[][2] = {{2, 2 * kChunk}, {3, 140001}, {7, kChunk + 1}};
   for (const auto& sh : shapes) {
-    const std::size_t rows = sh[0], cols = sh[1], n = rows * cols;
-    const std::vector<float> x = normal(n, 5.0, 3.0, 7100 + static_cast<std::uint32_t>(cols));
+    const std::size_t rows = sh[0], cols = sh[1];
+    const std::vector<float> x = normal(rows * cols, 5.0, 3.0, 7100 + static_cast<std::uint32_t>(cols));
     for (float t : temperatures()) {
       std::vector<Reference> refs;
       for (std::size_t r = 0; r < rows; ++r) refs.push_back(reference(x.data() + r * cols, cols, t));
-      for (Op op : {Op::softmax, Op::log_softmax}) {
-        std::vector<float> want = sentinel_buffer(n + kGuard);
-        call_rows(op, x.data(), want.data(), rows, cols, topts(t, 1));
-        for (int threads : {8, 0}) {
-          SCOPED_TRACE(::testing::Message() << rows << "x" << cols << " " << op_name(op) << " T=" << t
-                                            << " threads=" << threads);
-          std::vector<float> y = sentinel_buffer(n + kGuard);
-          call_rows(op, x.data(), y.data(), rows, cols, topts(t, threads));
-          for (std::size_t r = 0; r < rows; ++r)
-            ASSERT_TRUE(check_op(op, x.data() + r * cols, y.data() + r * cols, cols, t, &refs[r])) << "row " << r;
-          ASSERT_TRUE(same_bits(y.data(), want.data(), n));
-          ASSERT_EQ(first_touched(y.data(), n, n + kGuard), n + kGuard) << "wrote past the output";
-        }
-      }
+      for (Op op : {Op::softmax, Op::log_softmax})
+        check_more_threads_than_rows(op, x.data(), rows, cols, t, refs, topts(t, 1), topts(t, 1));
     }
   }
 }
@@ -192,20 +200,10 @@ TEST_P(OptionsThreads, TinyBatches) {
     const std::size_t rows = sh[0], cols = sh[1], n = rows * cols;
     const std::vector<float> x = normal(n, -1.0, 3.0, 7200 + static_cast<std::uint32_t>(n));
     for (float t : {1.0f, 3.7f}) {
-      for (Op op : {Op::softmax, Op::log_softmax}) {
-        std::vector<float> want = sentinel_buffer(n + kGuard);
-        call_rows(op, x.data(), want.data(), rows, cols, topts(t, 1));
-        for (int threads : {8, 0}) {
-          SCOPED_TRACE(::testing::Message() << rows << "x" << cols << " " << op_name(op) << " T=" << t
-                                            << " threads=" << threads);
-          std::vector<float> y = sentinel_buffer(n + kGuard);
-          call_rows(op, x.data(), y.data(), rows, cols, topts(t, threads));
-          for (std::size_t r = 0; r < rows; ++r)
-            ASSERT_TRUE(check_op(op, x.data() + r * cols, y.data() + r * cols, cols, t)) << "row " << r;
-          ASSERT_TRUE(same_bits(y.data(), want.data(), n));
-          ASSERT_EQ(first_touched(y.data(), n, n + kGuard), n + kGuard) << "wrote past the output";
-        }
-      }
+      std::vector<Reference> refs;
+      for (std::size_t r = 0; r < rows; ++r) refs.push_back(reference(x.data() + r * cols, cols, t));
+      for (Op op : {Op::softmax, Op::log_softmax})
+        check_more_threads_than_rows(op, x.data(), rows, cols, t, refs, topts(t, 1), topts(t, 1));
     }
   }
 }
