@@ -1,6 +1,6 @@
 // Vector traits over an xsimd arch tag, plus per-ISA specializations where an
 // intrinsic beats the portable form (masked tails, lane-wide reductions,
-// vscalefps). Everything here is a template or lives in an anonymous namespace:
+// the table exp). Everything here is a template or lives in an anonymous namespace:
 // nothing compiled with ISA flags gets a symbol that baseline code could bind
 // to (design.md, ODR hazard).
 #pragma once
@@ -22,7 +22,7 @@ struct SimdXsimd {
   using V = xsimd::batch<float, Arch>;
   using I = xsimd::batch<std::int32_t, Arch>;
   static constexpr std::size_t W = V::size;
-  static constexpr bool kScalef = false;  // see exp_nonpos in softmax.hpp
+  static constexpr bool kExpTable16 = false;  // see exp_nonpos in softmax.hpp
   static constexpr bool kFusedMultiplyAdd = true;  // fma3 on x86, fmla on aarch64
   // Rows up to this many vectors are held in registers (softmax.hpp); about
   // half the register file, so the exp constants and temporaries fit beside.
@@ -78,7 +78,7 @@ struct Simd : SimdXsimd<Arch> {};
 #if defined(__AVX512F__)
 template <>
 struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
-  static constexpr bool kScalef = true;
+  static constexpr bool kExpTable16 = true;
   static constexpr std::size_t kRegVectors = 16;  // of 32 zmm registers
   static constexpr bool kPipelineRows = true;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
@@ -117,11 +117,30 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   }
   static void allmax2(V& a, V& b) { butterfly2(a, b, [](__m512 p, __m512 q) { return _mm512_max_ps(p, q); }); }
   static void allsum2(V& a, V& b) { butterfly2(a, b, [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); }); }
-  // p * 2^n, and 0 where a < threshold. The compare is "not less than,
-  // unordered", so a NaN lane keeps p (NaN) instead of becoming 0.
-  static V scalef_nonpos(V p, V n, V a, float threshold) {
-    const __mmask16 keep = _mm512_cmp_ps_mask(a, _mm512_set1_ps(threshold), _CMP_NLT_UQ);
-    return _mm512_maskz_scalef_ps(keep, p, n);
+  // 2^(n/16) for the integer n held in the low bits of nm = n + 1.5*2^23, for
+  // n >= -2016 (floor(n/16) >= -126). vpermps reads the low 4 bits of each
+  // index lane: k = n mod 16, whatever the sign of n. The bits of nm shifted
+  // left by 19 are (n >> 4) << 23 plus k << 19 (mod 2^32); each table entry is
+  // 2^(k/16) with k << 19 subtracted from its bits, so one integer add leaves
+  // 2^(k/16) with floor(n/16) added to its exponent (an AND fewer; XNNPACK's
+  // lut16 exps use the same trick).
+  static V exp2_sixteenths(V nm) {
+    const __m512i k19 = _mm512_setr_epi32(0, 1 << 19, 2 << 19, 3 << 19, 4 << 19, 5 << 19, 6 << 19, 7 << 19, 8 << 19,
+                                          9 << 19, 10 << 19, 11 << 19, 12 << 19, 13 << 19, 14 << 19, 15 << 19);
+    const __m512 table = _mm512_castsi512_ps(_mm512_sub_epi32(
+        _mm512_castps_si512(_mm512_setr_ps(  // 2^(k/16), k = 0..15, rounded to nearest
+            0x1p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f,
+            0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f, 0x1.ae89fap+0f,
+            0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f)),
+        k19));
+    const __m512i bits = _mm512_castps_si512(nm);
+    const __m512 s = _mm512_permutexvar_ps(bits, table);
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(s), _mm512_slli_epi32(bits, 19)));
+  }
+  // x*y + z, and 0 where a < threshold: the mask costs nothing on the fma. The
+  // compare is "not less than, unordered", so a NaN lane keeps its NaN.
+  static V fma_or_zero_if_less(V x, V y, V z, V a, float threshold) {
+    return _mm512_maskz_fmadd_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(threshold), _CMP_NLT_UQ), x, y, z);
   }
 };
 #endif

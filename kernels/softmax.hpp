@@ -43,25 +43,27 @@ constexpr float kInf = __builtin_inff();
 // multiply and add rounds) p has degree 5, fitted here to the relative error of
 // e^t by iteratively reweighted least squares (Lawson) on [-ln2/2, ln2/2]: max
 // 1.7e-8 with the float coefficients, which pays for the extra roundings.
-// 2^n: AVX-512 applies it with vscalefps (one instruction, exact, and a mask
-// zeroes the underflow lanes); elsewhere the magic constant also carries the
-// exponent bias 127, so the low bits of the rounded sum are n + 127 and shifting
-// them left by 23 gives the float 2^n (valid for n + 127 in [1, 254]).
+// 2^n: the magic constant also carries the exponent bias 127, so the low bits
+// of the rounded sum are n + 127 and shifting them left by 23 gives the float
+// 2^n (valid for n + 127 in [1, 254]).
 // Max error over every float in [-87.3, 0] against double exp, measured by
 // tests/test_exp.cpp (see the README's accuracy table): 1.98 ulp with fma.
+// AVX-512 takes exp_nonpos_table16 below instead.
 constexpr float kLnFltMin = -0x1.5D589Ep+6f;  // ln(2^-126) = -87.336544
+
+template <class S>
+inline typename S::V exp_nonpos_table16(typename S::V a);
 
 template <class S>
 inline typename S::V exp_nonpos(typename S::V a) {
   using V = typename S::V;
-  constexpr float kMagic = S::kScalef ? 0x1.8p23f : 0x1.8000FEp23f;  // 1.5*2^23 (+ 127)
-  const V magic = S::set(kMagic);
-  V n = S::fma(a, S::set(0x1.715476p+0f), magic);  // a*log2(e) + magic
-  V s;
-  if constexpr (!S::kScalef) s = S::shl23(n);        // 2^n
+  if constexpr (S::kExpTable16) return exp_nonpos_table16<S>(a);
+  const V magic = S::set(0x1.8000FEp23f);              // 1.5*2^23 + 127
+  V n = S::fma(a, S::set(0x1.715476p+0f), magic);      // a*log2(e) + magic
+  const V s = S::shl23(n);                             // 2^n
   n = n - magic;
-  V t = S::fma(n, S::set(-0x1.62E400p-1f), a);       // a - n*ln2_hi
-  t = S::fma(n, S::set(-0x1.7F7D1Cp-20f), t);        //   - n*ln2_lo
+  V t = S::fma(n, S::set(-0x1.62E400p-1f), a);         // a - n*ln2_hi
+  t = S::fma(n, S::set(-0x1.7F7D1Cp-20f), t);          //   - n*ln2_lo
   V p;
   if constexpr (S::kFusedMultiplyAdd) {
     p = S::fma(S::set(0x1.0F9F9Cp-7f), t, S::set(0x1.573A1Ap-5f));
@@ -75,12 +77,36 @@ inline typename S::V exp_nonpos(typename S::V a) {
     p = S::fma(p, t, S::set(0x1.FFFFFCp-2f));
     p = S::fma(p, t, S::set(1.0f));
   }
-  if constexpr (S::kScalef) {
-    return S::scalef_nonpos(S::fma(p, t, S::set(1.0f)), n, a, kLnFltMin);
-  } else {
-    t = t * s;
-    return S::zero_if_less(S::fma(t, p, s), a, kLnFltMin);  // 2^n * (1 + t*p)
-  }
+  t = t * s;
+  return S::zero_if_less(S::fma(t, p, s), a, kLnFltMin);  // 2^n * (1 + t*p)
+}
+
+// The same with sixteenths of ln2 (AVX-512, S::kExpTable16): n = round(16a/ln2),
+// a = n*ln2/16 + t, |t| <= ln2/32, e^a = 2^(n/16) * e^t. S::exp2_sixteenths
+// builds 2^(n/16) from a 16-entry table of 2^(k/16) (one vpermps) and integer
+// exponent arithmetic; lanes with a < ln(FLT_MIN) are zeroed by the mask of the
+// last fma (before it, t and s there may be garbage, inf or NaN). On [-ln2/32, ln2/32]
+// the Taylor cubic 1 + t + t^2/2 + t^3/6 is within t^4/24 < 1e-8 of e^t, so
+// e^a = s + (s*t)(1 + t/2 + t^2/6), s = 2^(n/16).
+// Per 16 floats it takes 7 operations on Zen 4's two FMA pipes (the bottleneck
+// of the exp pass) and 3 integer ones, against 9 and 0 for the rr2_p5 form with
+// vscalefps it replaced. Measured on Zen 4 (bench_softmax medians, two
+// interleaved runs): softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32
+// 2.83-2.94 -> 3.21-3.22; an exp-and-sum loop alone 6.1-6.2 -> 6.6-6.7.
+// Error over every float in [-87.3, 0]: 1.46 ulp (the table's rounding, up to
+// 0.45 ulp, is most of it) against 1.98 for rr2_p5.
+template <class S>
+inline typename S::V exp_nonpos_table16(typename S::V a) {
+  using V = typename S::V;
+  const V magic = S::set(0x1.8p23f);                   // 1.5*2^23
+  V n = S::fma(a, S::set(0x1.715476p+4f), magic);      // 16*a*log2(e) + magic
+  const V s = S::exp2_sixteenths(n);
+  n = n - magic;
+  V t = S::fma(n, S::set(-0x1.62E400p-5f), a);         // a - n*ln2_hi/16
+  t = S::fma(n, S::set(-0x1.7F7D1Cp-24f), t);          //   - n*ln2_lo/16
+  V q = S::fma(t, S::set(0x1.555556p-3f), S::set(0.5f));
+  q = S::fma(q, t, S::set(1.0f));
+  return S::fma_or_zero_if_less(s * t, q, s, a, kLnFltMin);
 }
 
 // a = (x - m) * c, with the multiply left out when T == 1 (the common case; it
