@@ -34,7 +34,7 @@ template <>
 struct Simd<scalar_arch> {
   using V = Block;
   static constexpr std::size_t W = kScalarLanes;
-  static constexpr bool kExpTable16 = false;
+  static constexpr int kExpTableBits = 0;
   static constexpr bool kFusedMultiplyAdd = false;  // exp_nonpos uses a longer polynomial
   static constexpr std::size_t kRegVectors = 8;
   static constexpr bool kPipelineRows = false;

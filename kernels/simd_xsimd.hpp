@@ -22,7 +22,7 @@ struct SimdXsimd {
   using V = xsimd::batch<float, Arch>;
   using I = xsimd::batch<std::int32_t, Arch>;
   static constexpr std::size_t W = V::size;
-  static constexpr bool kExpTable16 = false;  // see exp_nonpos in softmax.hpp
+  static constexpr int kExpTableBits = 0;  // see exp_nonpos in softmax.hpp
   static constexpr bool kFusedMultiplyAdd = true;  // fma3 on x86, fmla on aarch64
   // Rows up to this many vectors are held in registers (softmax.hpp); about
   // half the register file, so the exp constants and temporaries fit beside.
@@ -78,7 +78,7 @@ struct Simd : SimdXsimd<Arch> {};
 #if defined(__AVX512F__)
 template <>
 struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
-  static constexpr bool kExpTable16 = true;
+  static constexpr int kExpTableBits = 4;
   static constexpr std::size_t kRegVectors = 16;  // of 32 zmm registers
   static constexpr bool kPipelineRows = true;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
@@ -124,7 +124,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // 2^(k/16) with k << 19 subtracted from its bits, so one integer add leaves
   // 2^(k/16) with floor(n/16) added to its exponent (an AND fewer; XNNPACK's
   // lut16 exps use the same trick).
-  static V exp2_sixteenths(V nm) {
+  static V exp2_table(V nm) {
     const __m512i k19 = _mm512_setr_epi32(0, 1 << 19, 2 << 19, 3 << 19, 4 << 19, 5 << 19, 6 << 19, 7 << 19, 8 << 19,
                                           9 << 19, 10 << 19, 11 << 19, 12 << 19, 13 << 19, 14 << 19, 15 << 19);
     const __m512 table = _mm512_castsi512_ps(_mm512_sub_epi32(
@@ -160,6 +160,22 @@ struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
   }
   static void store_tail(float* p, V v, std::size_t r) { _mm256_maskstore_ps(p, head(r), v); }
   static void stream(float* p, V v) { _mm256_stream_ps(p, v); }
+  // As on AVX-512 with 8 entries: k = n mod 8 from vpermps's low 3 index bits,
+  // entries 2^(k/8) less k << 20, and nm << 20 adds floor(n/8) to the exponent.
+  static constexpr int kExpTableBits = 3;
+  static V exp2_table(V nm) {
+    const __m256 table = _mm256_castsi256_ps(_mm256_sub_epi32(
+        _mm256_castps_si256(_mm256_setr_ps(  // 2^(k/8), k = 0..7, rounded to nearest
+            0x1p+0f, 0x1.172b84p+0f, 0x1.306fe0p+0f, 0x1.4bfdaep+0f, 0x1.6a09e6p+0f, 0x1.8ace54p+0f, 0x1.ae89fap+0f,
+            0x1.d5818ep+0f)),
+        _mm256_setr_epi32(0, 1 << 20, 2 << 20, 3 << 20, 4 << 20, 5 << 20, 6 << 20, 7 << 20)));
+    const __m256i bits = _mm256_castps_si256(nm);
+    const __m256 s = _mm256_permutevar8x32_ps(table, bits);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(s), _mm256_slli_epi32(bits, 20)));
+  }
+  static V fma_or_zero_if_less(V x, V y, V z, V a, float threshold) {
+    return _mm256_and_ps(_mm256_fmadd_ps(x, y, z), _mm256_cmp_ps(a, _mm256_set1_ps(threshold), _CMP_NLT_UQ));
+  }
   static void fence() { _mm_sfence(); }
   static float first(V v) { return _mm256_cvtss_f32(v); }
   template <class Op>

@@ -48,16 +48,16 @@ constexpr float kInf = __builtin_inff();
 // 2^n (valid for n + 127 in [1, 254]).
 // Max error over every float in [-87.3, 0] against double exp, measured by
 // tests/test_exp.cpp (see the README's accuracy table): 1.98 ulp with fma.
-// AVX-512 takes exp_nonpos_table16 below instead.
+// AVX-512 and AVX2 take exp_nonpos_table below instead.
 constexpr float kLnFltMin = -0x1.5D589Ep+6f;  // ln(2^-126) = -87.336544
 
 template <class S>
-inline typename S::V exp_nonpos_table16(typename S::V a);
+inline typename S::V exp_nonpos_table(typename S::V a);
 
 template <class S>
 inline typename S::V exp_nonpos(typename S::V a) {
   using V = typename S::V;
-  if constexpr (S::kExpTable16) return exp_nonpos_table16<S>(a);
+  if constexpr (S::kExpTableBits > 0) return exp_nonpos_table<S>(a);
   const V magic = S::set(0x1.8000FEp23f);              // 1.5*2^23 + 127
   V n = S::fma(a, S::set(0x1.715476p+0f), magic);      // a*log2(e) + magic
   const V s = S::shl23(n);                             // 2^n
@@ -81,30 +81,36 @@ inline typename S::V exp_nonpos(typename S::V a) {
   return S::zero_if_less(S::fma(t, p, s), a, kLnFltMin);  // 2^n * (1 + t*p)
 }
 
-// The same with sixteenths of ln2 (AVX-512, S::kExpTable16): n = round(16a/ln2),
-// a = n*ln2/16 + t, |t| <= ln2/32, e^a = 2^(n/16) * e^t. S::exp2_sixteenths
-// builds 2^(n/16) from a 16-entry table of 2^(k/16) (one vpermps) and integer
-// exponent arithmetic; lanes with a < ln(FLT_MIN) are zeroed by the mask of the
-// last fma (before it, t and s there may be garbage, inf or NaN). On [-ln2/32, ln2/32]
-// the Taylor cubic 1 + t + t^2/2 + t^3/6 is within t^4/24 < 1e-8 of e^t, so
-// e^a = s + (s*t)(1 + t/2 + t^2/6), s = 2^(n/16).
-// Per 16 floats it takes 7 operations on Zen 4's two FMA pipes (the bottleneck
-// of the exp pass) and 3 integer ones, against 9 and 0 for the rr2_p5 form with
-// vscalefps it replaced. Measured on Zen 4 (bench_softmax medians, two
-// interleaved runs): softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32
-// 2.83-2.94 -> 3.21-3.22; an exp-and-sum loop alone 6.1-6.2 -> 6.6-6.7.
-// Error over every float in [-87.3, 0]: 1.46 ulp (the table's rounding, up to
-// 0.45 ulp, is most of it) against 1.98 for rr2_p5.
+// The same with a table (S::kExpTableBits = b > 0, L = 2^b: AVX-512 16, AVX2 8):
+// n = round(L*a/ln2), a = n*ln2/L + t, |t| <= ln2/(2L), e^a = 2^(n/L) * e^t.
+// S::exp2_table builds 2^(n/L) from an L-entry table of 2^(k/L) held in one
+// register (one vpermps) and integer exponent arithmetic; lanes with
+// a < ln(FLT_MIN) are zeroed at the last fma (before it, t and s there may be
+// garbage, inf or NaN). e^t = 1 + t + c2 t^2 + c3 t^3, e^a = s + (s*t)(1 + c2 t
+// + c3 t^2), s = 2^(n/L); c2 and c3 minimize the relative error on
+// [-ln2/(2L), ln2/(2L)] with the t coefficient held at 1 (kernels/fit_exp_poly.py):
+// 1.6e-9 for L = 16, 2.6e-8 for L = 8 (Taylor's 1/2, 1/6 give 1.5e-7 there).
+// Per vector that is 7 operations for the FMA pipes and 3 integer ones, against
+// 9 and 1 for the rr2_p5 form above: the FMA pipes bound the exp pass in cache.
+// Measured on Zen 4 (bench_softmax medians, two interleaved runs): avx512
+// softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32 2.83-2.94 -> 3.21-3.22
+// (against rr2_p5 with vscalefps applying 2^n, which this replaced); avx2
+// 128x128 2.29-2.36 -> 2.53-2.59, 16x1000 2.91-2.96 -> 3.33-3.35; an exp-and-sum
+// loop alone, best of 40: avx512 6.1-6.2 -> 6.6-6.7, avx2 4.3-4.6 -> 5.0-5.4. Error over every float in [-87.3, 0] (tests/test_exp.cpp): see
+// the README's accuracy table; the table's rounding (up to 0.45 ulp) is most of it.
 template <class S>
-inline typename S::V exp_nonpos_table16(typename S::V a) {
+inline typename S::V exp_nonpos_table(typename S::V a) {
   using V = typename S::V;
+  constexpr float L = 1 << S::kExpTableBits;
+  constexpr float c2 = L == 16 ? 0x1.00021Ep-1f : 0x1.000874p-1f;
+  constexpr float c3 = L == 16 ? 0x1.55559Cp-3f : 0x1.555658p-3f;
   const V magic = S::set(0x1.8p23f);                   // 1.5*2^23
-  V n = S::fma(a, S::set(0x1.715476p+4f), magic);      // 16*a*log2(e) + magic
-  const V s = S::exp2_sixteenths(n);
+  V n = S::fma(a, S::set(L * 0x1.715476p+0f), magic);  // L*a*log2(e) + magic
+  const V s = S::exp2_table(n);
   n = n - magic;
-  V t = S::fma(n, S::set(-0x1.62E400p-5f), a);         // a - n*ln2_hi/16
-  t = S::fma(n, S::set(-0x1.7F7D1Cp-24f), t);          //   - n*ln2_lo/16
-  V q = S::fma(t, S::set(0x1.555556p-3f), S::set(0.5f));
+  V t = S::fma(n, S::set(-0x1.62E400p-1f / L), a);     // a - n*ln2_hi/L
+  t = S::fma(n, S::set(-0x1.7F7D1Cp-20f / L), t);      //   - n*ln2_lo/L
+  V q = S::fma(t, S::set(c3), S::set(c2));
   q = S::fma(q, t, S::set(1.0f));
   return S::fma_or_zero_if_less(s * t, q, s, a, kLnFltMin);
 }
