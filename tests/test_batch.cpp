@@ -90,5 +90,57 @@ TEST_P(Batch, RowsAreIndependent) {
   }
 }
 
+
+// Batches of many rows, with special rows among ordinary ones, at the lengths
+// where kernels group rows: the in-register path (pairs, software-pipelined),
+// and three-pass log-softmax, which takes one vector log per group of W rows
+// and finishes a group after the next group's passes (W = 4, 8, 16; 37 rows
+// leave a partial last group). A one-hot row has sum == 1, so its pass 3 is
+// skipped; a NaN in the last row reaches its outputs only through log(sum).
+TEST_P(Batch, RowGroupsWithSpecialRows) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::size_t rows = 37;
+  for (std::size_t cols : {32u, 65u, 100u, 200u, 300u, 513u, 1000u}) {
+    std::vector<float> x = normal(rows * cols, 0.0f, 3.0f, 1400 + static_cast<std::uint32_t>(cols));
+    auto row = [&](std::size_t r) { return x.data() + r * cols; };
+    row(3)[cols / 2] = nan;
+    std::fill(row(8), row(9), -inf);                   // fully masked
+    row(17)[1] = inf, row(17)[cols - 1] = inf;         // two +inf share the mass
+    std::fill(row(24), row(25), -200.0f), row(24)[cols / 3] = 0.0f;     // one-hot: sum == 1
+    row(36)[cols - 1] = nan;
+    for (Op op : {Op::softmax, Op::log_softmax}) {
+      for (float t : {1.0f, 3.7f}) {
+        for (bool in_place : {false, true}) {
+          SCOPED_TRACE(::testing::Message() << op_name(op) << " cols=" << cols << " T=" << t << " in place " << in_place);
+          std::vector<float> y = in_place ? x : sentinel_buffer(rows * cols);
+          call_rows(op, in_place ? y.data() : x.data(), y.data(), rows, cols, opts(t));
+          const bool log = op == Op::log_softmax;
+          for (std::size_t r = 0; r < rows; ++r) {
+            const float* yr = y.data() + r * cols;
+            for (std::size_t i = 0; i < cols; ++i) {
+              const float xi = row(r)[i];
+              if (r == 3 || r == 36) {
+                ASSERT_TRUE(std::isnan(yr[i]) && !is_sentinel(yr[i])) << "row " << r << " i=" << i;
+              } else if (r == 8) {
+                ASSERT_EQ(yr[i], log ? -inf : 0.0f) << "masked row, i=" << i;
+              } else if (r == 17) {
+                ASSERT_EQ(yr[i], xi == inf ? (log ? -std::log(2.0f) : 0.5f) : (log ? -inf : 0.0f)) << "+inf row, i=" << i;
+              }
+            }
+            if (r != 3 && r != 36 && r != 8 && r != 17) {
+              ASSERT_TRUE(check_op(op, row(r), yr, cols, t)) << "row " << r;
+            }
+          }
+          if (t == 1.0f) {  // e^-200 is 0 in float: exactly one-hot, and log-softmax is a_i - log(1) = x_i
+            const float* y24 = y.data() + 24 * cols;
+            for (std::size_t i = 0; i < cols; ++i)
+              ASSERT_EQ(y24[i], log ? row(24)[i] : (i == cols / 3 ? 1.0f : 0.0f)) << "one-hot row, i=" << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sst
