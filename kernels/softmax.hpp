@@ -363,9 +363,17 @@ struct InRegisters {
   // log-softmax takes one vector log per group of W rows: a libm call per row
   // made the compiler spill the exp constants around it (30% slower on
   // 512x32), and a vector log per row costs as much as the row's exps.
+  // Log-softmax finishes a group of W rows after the next group's compute,
+  // which then fills the vector log's latency, where a group is at most 4 KiB.
+  // bench_softmax medians, two interleaved runs: log_softmax 512x32 avx512
+  // 2.68-2.74 -> 2.98 Gelem/s (softmax 3.23-3.30), avx2 1.79-1.80 -> 1.97-2.04;
+  // 131072x32 avx2 1.72-1.76 -> 2.01-2.05. Delayed at 8 KiB groups (128
+  // columns on AVX-512), 32768x128 fell from 2.8-3.0 to 2.1 and 128x128 rose
+  // from 3.8 to 4.0: cause not found (no counters here), so not delayed there.
+  static constexpr bool kDelayFinish = NV * W * W * sizeof(float) <= 4096;
   static void run(const Job& job) {
-    const std::size_t r = job.cols - (NV - 1) * W;
-    alignas(64) float sums[W];
+    alignas(64) float sums[W], logs[W];
+    std::size_t done = 0;  // log-softmax: rows before `done` are finished
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
       const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
       if (Log)
@@ -399,24 +407,37 @@ struct InRegisters {
           compute<1>(job, row0 + j, v1, m1, sums + j);
         }
       }
-      if constexpr (Log) {
-        alignas(64) float logs[W];
+      if constexpr (Log && kDelayFinish) {  // finish the previous group; this group's log runs meanwhile
+        finish_logs(job, done, row0, logs);
         S::store(logs, S::log(S::load(sums)));
-        for (std::size_t q = 0; q < g; ++q) {
-          if (logs[q] == 0.0f) continue;  // sum == 1 (one-hot row: y = a exactly) or a finished row
-          float* y = job.y + (row0 + q) * job.y_stride;
-          const V f = S::set(logs[q]);
-          V v[NV];
-          for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(y + k * W) - f;
-          v[NV - 1] = (r == W ? S::load(y + (NV - 1) * W) : S::load_tail(y + (NV - 1) * W, r, 0.0f)) - f;
-          store_row(y, v, r);
-        }
+        done = row0;
+      } else if constexpr (Log) {
+        S::store(logs, S::log(S::load(sums)));
+        finish_logs(job, row0, row0 + g, logs);
       }
+    }
+    if constexpr (Log && kDelayFinish) finish_logs(job, done, job.rows, logs);
+  }
+
+  // Rows [begin, end) (at most W), y -= log(sum) with the logs in logs[0...].
+  static void finish_logs(const Job& job, std::size_t begin, std::size_t end, const float* logs) {
+    const std::size_t r = job.cols - (NV - 1) * W;
+    for (std::size_t q = 0; begin + q < end; ++q) {
+      if (logs[q] == 0.0f) continue;  // sum == 1 (one-hot row: y = a exactly) or a finished row
+      float* y = job.y + (begin + q) * job.y_stride;
+      const V f = S::set(logs[q]);
+      V v[NV];
+      for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(y + k * W) - f;
+      v[NV - 1] = (r == W ? S::load(y + (NV - 1) * W) : S::load_tail(y + (NV - 1) * W, r, 0.0f)) - f;
+      store_row(y, v, r);
     }
   }
 };
 
-// Longer rows: three passes over memory (see the top of this file).
+// Longer rows: three passes over memory (see the top of this file). Not
+// inlined into rows_dispatch, so that its code does not change with the
+// InRegisters variants beside it (avx2 128x128 log_softmax moved by 10% between
+// builds that differed only there; the evidence is weak on this noisy machine).
 // Log-softmax rows of at most kLogGroupFloats / W floats go in groups of W
 // rows: passes 1 and 2 of each, one vector log for the group's sums, then the
 // pass 3s, while the group's outputs are still in L1. Against a libm log per
@@ -427,7 +448,7 @@ struct InRegisters {
 constexpr std::size_t kLogGroupFloats = 4096;
 
 template <class S, bool Log, bool Scaled>
-void rows_three_pass(const Job& job) {
+__attribute__((noinline)) void rows_three_pass(const Job& job) {
   using V = typename S::V;
   constexpr std::size_t W = S::W;
   const float c = job.inv_temperature;
