@@ -96,8 +96,9 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32 2.83-2.94 -> 3.21-3.22
 // (against rr2_p5 with vscalefps applying 2^n, which this replaced); avx2
 // 128x128 2.29-2.36 -> 2.53-2.59, 16x1000 2.91-2.96 -> 3.33-3.35; an exp-and-sum
-// loop alone, best of 40: avx512 6.1-6.2 -> 6.6-6.7, avx2 4.3-4.6 -> 5.0-5.4. Error over every float in [-87.3, 0] (tests/test_exp.cpp): see
-// the README's accuracy table; the table's rounding (up to 0.45 ulp) is most of it.
+// loop alone, best of 40: avx512 6.1-6.2 -> 6.6-6.7, avx2 4.3-4.6 -> 5.0-5.4.
+// Error over every float in [-87.3, 0] (tests/test_exp.cpp): see the README's
+// accuracy table; the table's rounding (up to 0.45 ulp) is most of it.
 template <class S>
 inline typename S::V exp_nonpos_table(typename S::V a) {
   using V = typename S::V;
@@ -439,12 +440,9 @@ struct InRegisters {
 // InRegisters variants beside it (avx2 128x128 log_softmax moved by 10% between
 // builds that differed only there; the evidence is weak on this noisy machine).
 // Log-softmax rows of at most kLogGroupFloats / W floats go in groups of W
-// rows: passes 1 and 2 of each, one vector log for the group's sums, then the
-// pass 3s, while the group's outputs are still in L1. Against a libm log per
-// row (the call also spills the exp constants), bench_softmax medians:
-// log_softmax scalar 16x1000 0.81-0.87 -> 1.01 Gelem/s (same run); avx2
-// 128x128 2.22 -> 2.30 (two runs, each with the same 8f39c25 build at 1.9-2.0;
-// softmax is at 2.55-2.59: the rest of the gap is not the log).
+// rows with one vector log per group instead of a libm log per row (the call
+// also spills the exp constants): bench_softmax medians, log_softmax scalar
+// 16x1000 0.81-0.87 -> 1.01 Gelem/s (same run).
 constexpr std::size_t kLogGroupFloats = 4096;
 
 template <class S, bool Log, bool Scaled>
@@ -487,10 +485,10 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
     return;
   }
   // Group k's log is taken before group k + 1's passes 1 and 2 and its pass 3s
-  // after them, so that those passes fill the log's latency (pass 3s right
-  // after the log stalled on it: the waiting pass 3s filled the reorder
-  // buffer). bench_softmax medians, two interleaved runs: log_softmax avx2
-  // 128x128 2.27-2.31 -> 2.60-2.61 Gelem/s, as fast as softmax (2.51-2.56).
+  // after them, while its outputs are still in L1, so that those passes fill
+  // the log's latency (pass 3s right after the log stalled on it).
+  // bench_softmax medians, two interleaved runs: log_softmax avx2 128x128
+  // 2.27-2.31 -> 2.60-2.61 Gelem/s, as fast as softmax (2.51-2.56).
   alignas(64) float logs[W];
   std::size_t done = 0;  // rows before `done` are finished
   for (std::size_t r0 = 0; done < job.rows; r0 += W) {
