@@ -90,7 +90,6 @@ TEST_P(Batch, RowsAreIndependent) {
   }
 }
 
-
 // Batches of many rows, with special rows among ordinary ones, at the lengths
 // where kernels group rows: the in-register path (pairs, software-pipelined),
 // and three-pass log-softmax, which takes one vector log per group of W rows
