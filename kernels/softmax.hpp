@@ -20,6 +20,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "kernels.hpp"
@@ -150,31 +152,59 @@ float row_max(const float* x, std::size_t n) {
   return S::first(S::allmax(S::max(S::max(m0, m1), S::max(m2, m3))));
 }
 
+// Work that rides along pass 2 of one row of a batch (rows_three_pass), on
+// the same element index: pass 1 of the next row (max of xn, when Max) and
+// pass 3 of the previous row (yp = yp * f or yp + f, when Fin). Pass 2 is
+// bound by the FMA pipes; these are loads, stores, a max and one multiply.
+template <class S, bool Log, bool Max, bool Fin>
+struct Side {
+  using V = typename S::V;
+  const float* xn;
+  float* yp;
+  V f;
+  const float* xa = nullptr;  // the row after next, prefetched into L2
+  V m0 = S::set(-kInf), m1 = m0;
+  V op(V v) const { return Log ? v + f : v * f; }
+  void full(std::size_t i, V& m) {
+    if (xa)
+      for (std::size_t k = 0; k < S::W; k += 16) __builtin_prefetch(xa + i + k, 0, 2);
+    if constexpr (Max) m = S::max(m, S::load(xn + i));
+    if constexpr (Fin) S::store(yp + i, op(S::load(yp + i)));
+  }
+  void tail(std::size_t i, std::size_t r) {
+    if constexpr (Max) m1 = S::max(m1, S::load_tail(xn + i, r, -kInf));
+    if constexpr (Fin) S::store_tail(yp + i, op(S::load_tail(yp + i, r, 0.0f)), r);
+  }
+  float max() const { return S::first(S::allmax(S::max(m0, m1))); }
+};
+template <class S>
+struct NoSide {
+  void full(std::size_t, typename S::V&) {}
+  void tail(std::size_t, std::size_t) {}
+};
+
 // The sum of e_i over a row or chunk; with Store, also stores e_i (softmax) or
 // a_i (log-softmax) to y, so that pass 3 reads only y and the first write to y
 // (a read-for-ownership miss on long rows) happens in this compute-heavy pass,
-// where it is hidden.
+// where it is hidden. side.full / side.tail run on every element index.
 // Rounding: each lane of each accumulator adds at most kLaneRun terms in float;
 // then the block's total is added in double. The error therefore does not grow
 // with n (one float accumulator per lane drifts to ~1e-4 relative at 2^20).
-// ahead: the next row's matching elements, prefetched into L2 (prefetcht1)
-// while this compute-bound pass runs, so the next row's max pass does not wait
-// on L3/DRAM. Measured (benchmark medians, same run, avx512): 1024x4096
-// 2.86-2.93 -> 3.33-3.38 Gelem/s, 131x32000 2.76-2.78 -> 3.01-3.11, 4x1048576
-// 2.56-2.66 -> 2.70-2.82; 4x4096 (in L1) unchanged.
-template <class S, bool Log, bool Scaled, bool Store = true>
-double exp_sum(const float* x, float* y, std::size_t n, float m, float c, const float* ahead = nullptr) {
+template <class S, bool Log, bool Scaled, bool Store = true, class Sd = NoSide<S>>
+double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& side = Sd{}) {
   using V = typename S::V;
   constexpr std::size_t W = S::W, U = 2, kLaneRun = 32, kBlock = kLaneRun * U * W;
   const Logits<S, Scaled> logit(S::set(m), c);
   double total = 0.0;
   std::size_t i = 0;
+  V sm0, sm1;
+  if constexpr (!std::is_same_v<std::decay_t<Sd>, NoSide<S>>) sm0 = side.m0, sm1 = side.m1;
   while (i < n) {
     const std::size_t end = n - i > kBlock ? i + kBlock : n;
     V s0 = S::set(0.0f), s1 = s0;
     for (; i + 2 * W <= end; i += 2 * W) {
-      if (ahead)
-        for (std::size_t k = 0; k < 2 * W; k += 16) __builtin_prefetch(ahead + i + k, 0, 2);
+      side.full(i, sm0);
+      side.full(i + W, sm1);
       const V a0 = logit(S::load(x + i)), a1 = logit(S::load(x + i + W));
       const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
       if constexpr (Store) {
@@ -185,11 +215,13 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, const 
       s1 = s1 + e1;
     }
     for (; i + W <= end; i += W) {
+      side.full(i, sm0);
       const V a = logit(S::load(x + i)), e = exp_nonpos<S>(a);
       if constexpr (Store) S::store(y + i, Log ? a : e);
       s0 = s0 + e;
     }
     if (i < end) {  // only in the last block: kBlock is a multiple of W
+      side.tail(i, end - i);
       const V a = logit(S::load_tail(x + i, end - i, -kInf)), e = exp_nonpos<S>(a);
       if constexpr (Store) S::store_tail(y + i, Log ? a : e, end - i);
       s1 = s1 + e;
@@ -197,6 +229,7 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, const 
     }
     total += S::first(S::allsum(s0 + s1));
   }
+  if constexpr (!std::is_same_v<std::decay_t<Sd>, NoSide<S>>) side.m0 = S::max(side.m0, sm0), side.m1 = S::max(side.m1, sm1);
   return total;
 }
 
@@ -444,6 +477,7 @@ struct InRegisters {
 // also spills the exp constants): bench_softmax medians, log_softmax scalar
 // 16x1000 0.81-0.87 -> 1.01 Gelem/s (same run).
 constexpr std::size_t kLogGroupFloats = 4096;
+constexpr std::size_t kPipelineBytes = std::size_t{8} << 20;
 
 template <class S, bool Log, bool Scaled>
 __attribute__((noinline)) void rows_three_pass(const Job& job) {
@@ -464,24 +498,71 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
       return 0.0;
     }
     double sum = 0.0;
-    const float* next = r + 1 < job.rows ? x + job.x_stride : nullptr;
     for (std::size_t i = 0; i < n; i += job.chunk)
-      sum += exp_sum<S, Log, Scaled>(x + i, y + i, n - i < job.chunk ? n - i : job.chunk, m, c, next ? next + i : nullptr);
+      sum += exp_sum<S, Log, Scaled>(x + i, y + i, n - i < job.chunk ? n - i : job.chunk, m, c);
     return sum;
   };
   if (job.rows == 0) return;
   if (!Log || n * W > kLogGroupFloats) {
-    // The next row's max pass runs before this row's pass 3: each hides the
-    // latency at the end of the other (the horizontal max; 1/sum or log).
-    // bench_softmax medians, two interleaved runs: 16x1000 avx512 3.85-3.88 ->
-    // 4.37-4.46 Gelem/s, avx2 3.32 -> 3.51-3.55; 4x4096 avx512 4.33-4.35 ->
-    // 4.39-4.42; L3 shapes (1024x4096, 131x32000) unchanged within the noise.
-    float m = max_of(0);
+    // Batches of at most kPipelineBytes (x and y) are software-pipelined over
+    // rows: one loop per row runs pass 2 of row r with pass 1 of row r + 1 and
+    // pass 3 of row r - 1 (Side above), so the FMA-bound exps hide the other
+    // passes' loads and stores. Larger batches run the passes one after
+    // another, with the next row's max pass before this row's pass 3 (each
+    // hides the latency at the end of the other: the horizontal max; 1/sum or
+    // log) and the next row prefetched into L2 during pass 2. A row's bits are
+    // the same either way: same max, same order of sums, same scale.
+    // Sequential -> pipelined, avx512 softmax, one process alternating the two
+    // builds, medians of 11-15 (Gelem/s): 4x4096 4.24 -> 4.75, 16x1000 4.34 ->
+    // 4.61, 128x4096 4.25-4.33 -> 4.42-4.73, 32x32000 4.20 -> 4.84, 2x2^20 3.70
+    // -> 4.02; even at 384x4096 and 64x32000 (12-16 MiB); past them it loses:
+    // 512x4096 3.98 -> 3.73, 1024x4000 2.52 -> 1.83, 131x32000 2.41 -> 1.79
+    // (cause not found; no counters on this VM). avx2 and log_softmax gain alike.
+    const bool pipelined = 2 * job.rows * n * sizeof(float) <= kPipelineBytes;
+    const auto pass2 = [&](std::size_t r, float m, auto side, const float* ahead) {
+      const float* x = job.x + r * job.x_stride;
+      float* y = job.y + r * job.y_stride;
+      const float* xn = side.xn;
+      float* yp = side.yp;
+      double sum = 0.0;
+      for (std::size_t i = 0; i < n; i += job.chunk) {
+        side.xa = ahead ? ahead + i : nullptr;
+        side.xn = xn ? xn + i : nullptr;
+        side.yp = yp ? yp + i : nullptr;
+        sum += exp_sum<S, Log, Scaled>(x + i, y + i, n - i < job.chunk ? n - i : job.chunk, m, c, side);
+      }
+      return std::pair<double, float>(sum, side.max());
+    };
+    const auto row_x = [&job](std::size_t r) { return r < job.rows ? job.x + r * job.x_stride : nullptr; };
+    float m = max_of(0), f = 0.0f;
+    float* yp = nullptr;  // the previous row, if its pass 3 is pending, with factor f
     for (std::size_t r = 0; r < job.rows; ++r) {
-      const double sum = sum_of(r, m);
-      if (r + 1 < job.rows) m = max_of(r + 1);
-      if (sum != 0.0) finish<S, Log>(job.y + r * job.y_stride, n, static_cast<float>(Log ? -log(sum) : 1.0 / sum));
+      const float *xn = row_x(r + 1), *ahead = row_x(r + 2);
+      double sum = 0.0;
+      float mn = 0.0f;
+      const V vf = S::set(f);
+      if (!(m - m == 0.0f)) {  // m is NaN or +-inf
+        nonfinite_row<Log>(job.x + r * job.x_stride, job.y + r * job.y_stride, n, m);
+        if (yp) finish<S, Log>(yp, n, f);
+        if (xn) mn = max_of(r + 1);
+      } else if (!pipelined) {
+        sum = pass2(r, m, Side<S, Log, false, false>{nullptr, nullptr, vf}, xn).first;
+        if (xn) mn = max_of(r + 1);
+      } else if (xn && yp) {
+        std::tie(sum, mn) = pass2(r, m, Side<S, Log, true, true>{xn, yp, vf}, ahead);
+      } else if (xn) {
+        std::tie(sum, mn) = pass2(r, m, Side<S, Log, true, false>{xn, nullptr, vf}, ahead);
+      } else if (yp) {
+        sum = pass2(r, m, Side<S, Log, false, true>{nullptr, yp, vf}, nullptr).first;
+      } else {
+        sum = pass2(r, m, Side<S, Log, false, false>{nullptr, nullptr, vf}, nullptr).first;
+      }
+      yp = sum != 0.0 ? job.y + r * job.y_stride : nullptr;
+      f = static_cast<float>(Log ? -log(sum) : 1.0 / sum);
+      if (yp && !pipelined) finish<S, Log>(yp, n, f), yp = nullptr;
+      m = mn;
     }
+    if (yp) finish<S, Log>(yp, n, f);
     return;
   }
   // Group k's log is taken before group k + 1's passes 1 and 2 and its pass 3s

@@ -1,5 +1,7 @@
 // Batches with row strides (x_stride != y_stride, gaps in y untouched) and
 // in-place operation (single row and batch), on every ISA.
+#include <cstring>
+
 #include "support/test_support.hpp"
 
 namespace sst {
@@ -137,6 +139,44 @@ TEST_P(Batch, RowGroupsWithSpecialRows) {
           }
         }
       }
+    }
+  }
+}
+
+// Batches of three-pass rows are software-pipelined (pass 2 of row r runs with
+// pass 1 of row r + 1 and pass 3 of row r - 1) up to kPipelineBytes = 8 MiB of
+// x and y, and run pass by pass past that (kernels/softmax.hpp). Either way
+// each row must get the bits of the same row computed alone. Rows of two sum
+// chunks (64K + 17), row strides, and special rows at the start of the
+// pipeline, inside it and at its end.
+TEST_P(Batch, PipelinedRowsMatchRowsAlone) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::size_t cols = 65536 + 17, xs = cols + 5, ys = cols + 3;
+  for (std::size_t rows : {4u, 18u}) {  // x and y: 2.0 MiB (pipelined), 9.0 MiB (pass by pass)
+    std::vector<float> x = normal(rows * xs, 0.0f, 3.0f, 1500 + static_cast<std::uint32_t>(rows));
+    auto row = [&](std::size_t r) { return x.data() + r * xs; };
+    std::fill(row(0), row(0) + cols, -inf);         // fully masked, first
+    row(rows / 2)[cols - 1] = nan;                  // NaN, inside
+    row(rows - 1)[cols - 1] = inf;                  // one +inf in the tail, last
+    for (std::size_t j = 0; j < cols; ++j) row(1)[j] += 1e4f;  // offset logits
+    for (auto [op, t] : {std::pair{Op::softmax, 1.0f}, std::pair{Op::log_softmax, 3.7f}}) {
+      SCOPED_TRACE(::testing::Message() << op_name(op) << " rows=" << rows << " T=" << t);
+      std::vector<float> y = sentinel_buffer(rows * ys), alone = sentinel_buffer(cols);
+      call_strided(op, x.data(), xs, y.data(), ys, rows, cols, opts(t));
+      for (std::size_t r = 0; r < rows; ++r) {
+        const float* yr = y.data() + r * ys;
+        call_strided(op, row(r), xs, alone.data(), cols, 1, cols, opts(t));
+        if (r == rows / 2) {  // NaN rows are all NaN (the NaN's bits may differ)
+          for (std::size_t i = 0; i < cols; ++i) {
+            ASSERT_TRUE(std::isnan(yr[i]) && !is_sentinel(yr[i])) << "i=" << i;
+          }
+          continue;
+        }
+        ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
+        if (r == 1 || r == 2) ASSERT_TRUE(check_op(op, row(r), yr, cols, t)) << "row " << r;
+      }
+      ASSERT_EQ(y[0], op == Op::log_softmax ? -inf : 0.0f);
+      ASSERT_EQ(y[(rows - 1) * ys + cols - 1], op == Op::log_softmax ? 0.0f : 1.0f);
     }
   }
 }
