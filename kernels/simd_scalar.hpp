@@ -66,6 +66,9 @@ struct Simd<scalar_arch> {
   static V log(V v) { return V{logf(v[0]), logf(v[1]), logf(v[2]), logf(v[3])}; }
   static V allsum(V v) { return set((v[0] + v[1]) + (v[2] + v[3])); }
   static constexpr bool kPairReductions = false;
+  static constexpr bool kQuadReductions = false;
+  static void allmax4(V (&v)[4]) { for (V& x : v) x = allmax(x); }
+  static void allsum4(V (&v)[4]) { for (V& x : v) x = allsum(x); }
   static void allmax2(V& a, V& b) { a = allmax(a), b = allmax(b); }
   static void allsum2(V& a, V& b) { a = allsum(a), b = allsum(b); }
   static V allmax(V v) {

@@ -60,6 +60,9 @@ struct SimdXsimd {
   // Lane-wide reductions: the result in every lane.
   static V allsum(V v) { return V(xsimd::hadd(v)); }
   static constexpr bool kPairReductions = false;  // allmax2/allsum2 no cheaper than two calls
+  static constexpr bool kQuadReductions = false;
+  static void allmax4(V (&v)[4]) { for (V& x : v) x = allmax(x); }
+  static void allsum4(V (&v)[4]) { for (V& x : v) x = allsum(x); }
   static void allmax2(V& a, V& b) { a = allmax(a), b = allmax(b); }
   static void allsum2(V& a, V& b) { a = allsum(a), b = allsum(b); }
   static V allmax(V v) {  // xsimd 8.1.0 has no reduce_max
@@ -117,6 +120,25 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   }
   static void allmax2(V& a, V& b) { butterfly2(a, b, [](__m512 p, __m512 q) { return _mm512_max_ps(p, q); }); }
   static void allsum2(V& a, V& b) { butterfly2(a, b, [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); }); }
+  // Four rows: pairs as in butterfly2, then [ab | cd] quarters combined so
+  // that quarter q holds row q's four partials, then the in-quarter steps of
+  // butterfly: 17 operations for four rows against 22 for two butterfly2.
+  // The same pairs in the same order as butterfly, so the same sums.
+  static constexpr bool kQuadReductions = true;
+  template <class Op>
+  static void butterfly4(V (&v)[4], Op op) {
+    const __m512 ab = op(_mm512_shuffle_f32x4(v[0], v[1], 0x44), _mm512_shuffle_f32x4(v[0], v[1], 0xEE));
+    const __m512 cd = op(_mm512_shuffle_f32x4(v[2], v[3], 0x44), _mm512_shuffle_f32x4(v[2], v[3], 0xEE));
+    __m512 t = op(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    t = op(t, _mm512_permute_ps(t, 0x4E));
+    t = op(t, _mm512_permute_ps(t, 0xB1));
+    v[0] = _mm512_shuffle_f32x4(t, t, 0x00);
+    v[1] = _mm512_shuffle_f32x4(t, t, 0x55);
+    v[2] = _mm512_shuffle_f32x4(t, t, 0xAA);
+    v[3] = _mm512_shuffle_f32x4(t, t, 0xFF);
+  }
+  static void allmax4(V (&v)[4]) { butterfly4(v, [](__m512 p, __m512 q) { return _mm512_max_ps(p, q); }); }
+  static void allsum4(V (&v)[4]) { butterfly4(v, [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); }); }
   // 2^(n/16) for the integer n held in the low bits of nm = n + 1.5*2^23, for
   // n >= -2016 (floor(n/16) >= -126). vpermps reads the low 4 bits of each
   // index lane: k = n mod 16, whatever the sign of n. The bits of nm shifted

@@ -101,7 +101,7 @@ TEST_P(Batch, RowsAreIndependent) {
 TEST_P(Batch, RowGroupsWithSpecialRows) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   const std::size_t rows = 37;
-  for (std::size_t cols : {32u, 65u, 100u, 200u, 300u, 513u, 1000u}) {
+  for (std::size_t cols : {9u, 16u, 32u, 65u, 100u, 200u, 300u, 513u, 1000u}) {
     std::vector<float> x = normal(rows * cols, 0.0f, 3.0f, 1400 + static_cast<std::uint32_t>(cols));
     auto row = [&](std::size_t r) { return x.data() + r * cols; };
     row(3)[cols / 2] = nan;
