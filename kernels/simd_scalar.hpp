@@ -37,6 +37,7 @@ struct Simd<scalar_arch> {
   static constexpr int kExpTableBits = 0;
   static constexpr bool kFusedMultiplyAdd = false;  // exp_nonpos uses a longer polynomial
   static constexpr std::size_t kRegVectors = 8;
+  static constexpr std::size_t kRowVectors = 8;
   static constexpr bool kPipelineRows = false;
 
   static V load(const float* p) {

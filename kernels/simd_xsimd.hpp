@@ -27,6 +27,7 @@ struct SimdXsimd {
   // Rows up to this many vectors are held in registers (softmax.hpp); about
   // half the register file, so the exp constants and temporaries fit beside.
   static constexpr std::size_t kRegVectors = 8;
+  static constexpr std::size_t kRowVectors = 8;  // the longest InRegisters rows (vectors)
   static constexpr bool kPipelineRows = false;  // see InRegisters in softmax.hpp
 
   static V load(const float* p) { return V::load_unaligned(p); }
@@ -83,6 +84,12 @@ template <>
 struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr int kExpTableBits = 4;
   static constexpr std::size_t kRegVectors = 16;  // of 32 zmm registers
+  // Rows of 15 and 16 vectors spill: InRegisters against rows_three_pass,
+  // one process alternating the two builds, medians of 9-11 (Gelem/s):
+  // softmax 64x240 2.94 vs 4.31, 64x256 2.94 vs 4.57, 16384x256 2.86 vs 3.79;
+  // at 14 vectors, 64x224 4.12 vs 4.43 but 16384x224 3.68 vs 3.57 and
+  // log_softmax 3.80 vs 3.70, 3.11 vs 2.66. (AVX2: InRegisters wins up to 8.)
+  static constexpr std::size_t kRowVectors = 14;
   static constexpr bool kPipelineRows = true;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
   // contracts it (-O2 and up); unfused, the exp measured 2.21 ulp.

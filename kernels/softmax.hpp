@@ -7,7 +7,7 @@
 //   pass 2  e_i = exp(a_i), sum += e_i; y_i = e_i (softmax) or a_i (log-softmax)
 //   pass 3  y_i *= 1/sum (softmax) or y_i -= log(sum) (log-softmax)
 // Two paths, picked once per batch from cols (rows(), at the end):
-//   * InRegisters: rows of at most S::kRegVectors vectors (256 floats on
+//   * InRegisters: rows of at most S::kRowVectors vectors (224 floats on
 //     AVX-512) are loaded once into registers; the three passes run there.
 //   * rows_three_pass: longer rows, three passes over memory.
 // Rows past the caches (>= 2^22 floats) take a two-pass form driven from
@@ -305,7 +305,7 @@ void nonfinite_row(const float* x, float* y, std::size_t n, float m) {
   for (std::size_t i = 0; i < n; ++i) y[i] = x[i] == kInf ? hit : miss;
 }
 
-// Rows of at most S::kRegVectors vectors live in registers: one read, one
+// Rows of at most S::kRowVectors vectors live in registers: one read, one
 // write, and straight-line code per row, so the out-of-order core overlaps the
 // horizontal reductions (long dependency chains) of consecutive rows. Short
 // rows go in pairs or fours whose max and sum reductions share shuffles
@@ -600,7 +600,7 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
 template <class S, bool Log, bool Scaled, std::size_t... NV>
 void rows_dispatch(const Job& job, std::index_sequence<NV...>) {
   const std::size_t nv = (job.cols + S::W - 1) / S::W;
-  if (nv > S::kRegVectors) return rows_three_pass<S, Log, Scaled>(job);
+  if (nv > S::kRowVectors) return rows_three_pass<S, Log, Scaled>(job);
   ((nv == NV + 1 ? InRegisters<S, Log, Scaled, NV + 1>::run(job) : void()), ...);
 }
 
@@ -608,9 +608,9 @@ void rows_dispatch(const Job& job, std::index_sequence<NV...>) {
 template <class S, bool Log>
 void rows(const Job& job) {
   if (job.inv_temperature == 1.0f)
-    rows_dispatch<S, Log, false>(job, std::make_index_sequence<S::kRegVectors>{});
+    rows_dispatch<S, Log, false>(job, std::make_index_sequence<S::kRowVectors>{});
   else
-    rows_dispatch<S, Log, true>(job, std::make_index_sequence<S::kRegVectors>{});
+    rows_dispatch<S, Log, true>(job, std::make_index_sequence<S::kRowVectors>{});
 }
 
 // Entry points for one row split into chunks (src/parallel.cpp): the
