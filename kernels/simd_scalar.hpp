@@ -39,6 +39,7 @@ struct Simd<scalar_arch> {
   static constexpr std::size_t kRegVectors = 8;
   static constexpr std::size_t kRowVectors = 8;
   static constexpr bool kPipelineRows = false;
+  static constexpr int kMixedRows = 0;
 
   static V load(const float* p) {
     V r;

@@ -29,6 +29,7 @@ struct SimdXsimd {
   static constexpr std::size_t kRegVectors = 8;
   static constexpr std::size_t kRowVectors = 8;  // the longest InRegisters rows (vectors)
   static constexpr bool kPipelineRows = false;  // see InRegisters in softmax.hpp
+  static constexpr int kMixedRows = 0;  // InRegisters::run_mixed: 0 never, 1 softmax, 2 both
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -91,6 +92,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // log_softmax 3.80 vs 3.70, 3.11 vs 2.66. (AVX2: InRegisters wins up to 8.)
   static constexpr std::size_t kRowVectors = 14;
   static constexpr bool kPipelineRows = true;
+  static constexpr int kMixedRows = 2;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
   // contracts it (-O2 and up); unfused, the exp measured 2.21 ulp.
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
@@ -177,6 +179,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
 #if defined(__AVX2__)
 template <>
 struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
+  static constexpr int kMixedRows = 1;
   // vmaskmovps: masked-off lanes are neither read nor written. The mask for the
   // first r lanes is 8 consecutive ints of {-1 x8, 0 x8} starting at 8 - r.
   static __m256i head(std::size_t r) {

@@ -30,6 +30,9 @@ namespace simdsoftmax::kernels {
 namespace {
 
 constexpr float kInf = __builtin_inff();
+// Batches (x and y) up to this size are software-pipelined across rows, above
+// it not: rows_three_pass and InRegisters::run give the measurements.
+constexpr std::size_t kPipelineBytes = std::size_t{8} << 20;
 
 // e^a for a <= 0, vectorized; NaN in, NaN out; a < ln(FLT_MIN) gives 0.
 //
@@ -350,7 +353,7 @@ struct InRegisters {
 
   // Phase 2: softmax writes the result; log-softmax writes a_i and leaves each
   // row's sum in sums[] (entries of finished rows stay 1).
-  template <std::size_t R>
+  template <std::size_t R, bool Defer = Log>
   __attribute__((always_inline)) static void compute(const Job& job, std::size_t row, V (&v)[R][NV], const V (&m)[R],
                                                      float* sums) {
     const std::size_t r = job.cols - (NV - 1) * W;
@@ -364,7 +367,7 @@ struct InRegisters {
         for (std::size_t q = 0; q < R; ++q) {
           V v1[1][NV], m1[1];
           load<1>(job, row + q, v1, m1);
-          compute<1>(job, row + q, v1, m1, sums + q);
+          compute<1, Defer>(job, row + q, v1, m1, sums + q);
         }
       } else {
         nonfinite_row<Log>(job.x + row * job.x_stride, job.y + row * job.y_stride, job.cols, S::first(m[0]));
@@ -386,7 +389,7 @@ struct InRegisters {
     else if constexpr (R == 2) S::allsum2(sum[0], sum[1]);
     else sum[0] = S::allsum(sum[0]);
     for (std::size_t q = 0; q < R; ++q) {
-      if (Log) {
+      if (Defer) {
         sums[q] = S::first(sum[q]);
       } else {
         const V f = S::set(1.0f / S::first(sum[q]));  // a scalar divide: cheaper than a vector one
@@ -413,7 +416,10 @@ struct InRegisters {
   // columns on AVX-512), 32768x128 fell from 2.8-3.0 to 2.1 and 128x128 rose
   // from 3.8 to 4.0: cause not found (no counters here), so not delayed there.
   static constexpr bool kDelayFinish = NV * W * W * sizeof(float) <= 4096;
+  static constexpr bool kMixed = S::kMixedRows > (Log ? 1 : 0) && NV >= 3 && (kPipeline || !S::kPipelineRows);
   static void run(const Job& job) {
+    if constexpr (kMixed)
+      if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes) return run_mixed(job);
     alignas(64) float sums[W], logs[W];
     std::size_t done = 0;  // log-softmax: rows before `done` are finished
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
@@ -461,10 +467,92 @@ struct InRegisters {
     if constexpr (Log && kDelayFinish) finish_logs(job, done, job.rows, logs);
   }
 
+  // y = y * f (softmax) or y + f (log-softmax) for rows [row, row + R), f from fs[].
+  // f = 1 or 0 (sum == 1, or a row finished by nonfinite_row) leaves y as is.
+  template <std::size_t R>
+  __attribute__((always_inline)) static void scale_rows(const Job& job, std::size_t row, const float* fs) {
+    const std::size_t r = job.cols - (NV - 1) * W;
+    for (std::size_t q = 0; q < R; ++q) {
+      if (fs[q] == (Log ? 0.0f : 1.0f)) continue;
+      float* y = job.y + (row + q) * job.y_stride;
+      const V f = S::set(fs[q]);
+      V v[NV];
+      for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = S::load(y + k * W);
+      v[NV - 1] = r == W ? S::load(y + (NV - 1) * W) : S::load_tail(y + (NV - 1) * W, r, 0.0f);
+      for (std::size_t k = 0; k < NV; ++k) v[k] = Log ? v[k] + f : v[k] * f;
+      store_row(y, v, r);
+    }
+  }
+
+  // Batches of at most kPipelineBytes, where kMixed: rows are written
+  // unscaled (e_i, or a_i) and their sums kept; one vector divide (or log)
+  // per group of W rows gives the factors; group k's rows are scaled while
+  // group k + 1 computes, interleaved with it row by row. So no row's tail
+  // (horizontal sum, divide, multiply) sits between two rows' exps, and the
+  // loads and stores of scaling fill the gaps of the FMA-bound exps. One
+  // process alternating the two builds, medians of 9-11 (Gelem/s), run ->
+  // run_mixed: avx512 softmax 128x128 3.84-3.86 -> 4.45-4.54, 128x96 4.03 ->
+  // 4.42, log_softmax 128x128 3.81-3.89 -> 4.03-4.17, 128x96 3.69 -> 4.20;
+  // avx2 softmax 128x24 1.98 -> 2.17, 128x48 2.42 -> 2.57. Where it lost, it
+  // is off (kMixed, S::kMixedRows): rows of 1-2 vectors (avx512 512x32 3.29
+  // -> 3.16), rows not software-pipelined (avx512 64x176 3.97 -> 3.75), avx2
+  // log_softmax (128x32 2.01 -> 1.81), scalar; and, as for rows_three_pass,
+  // batches past kPipelineBytes.
+  static void run_mixed(const Job& job) {
+    alignas(64) float sums[W], fs[W];
+    std::size_t prev = 0, prev_g = 0;  // the group waiting to be scaled
+    for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
+      const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
+      for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // f = 1 or log(1) = 0: nothing to scale
+      std::size_t j = 0;
+      const auto scale_prev = [&](std::size_t j, auto rows) {
+        if (j + rows.value <= prev_g) scale_rows<decltype(rows)::value>(job, prev + j, fs + j);
+      };
+      if (!kPipeline) {
+        for (; j + kPair <= g; j += kPair) {
+          V v[kPair][NV], m[kPair];
+          load<kPair>(job, row0 + j, v, m);
+          compute<kPair, true>(job, row0 + j, v, m, sums + j);
+          scale_prev(j, std::integral_constant<std::size_t, kPair>{});
+        }
+      } else if (g >= kPair) {
+        V v[kPair][NV], m[kPair];
+        load<kPair>(job, row0, v, m);
+        for (; j + 2 * kPair <= g; j += kPair) {
+          V vn[kPair][NV], mn[kPair];
+          load<kPair>(job, row0 + j + kPair, vn, mn);
+          compute<kPair, true>(job, row0 + j, v, m, sums + j);
+          scale_prev(j, std::integral_constant<std::size_t, kPair>{});
+          for (std::size_t q = 0; q < kPair; ++q) {
+            m[q] = mn[q];
+            for (std::size_t k = 0; k < NV; ++k) v[q][k] = vn[q][k];
+          }
+        }
+        compute<kPair, true>(job, row0 + j, v, m, sums + j);
+        scale_prev(j, std::integral_constant<std::size_t, kPair>{});
+        j += kPair;
+      }
+      for (; j < g; ++j) {
+        V v1[1][NV], m1[1];
+        load<1>(job, row0 + j, v1, m1);
+        compute<1, true>(job, row0 + j, v1, m1, sums + j);
+      }
+      // the previous group's rows not scaled above: from j (a multiple of kPair, or g)
+      for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
+      const V s = S::load(sums);
+      S::store(fs, Log ? S::set(0.0f) - S::log(s) : S::set(1.0f) / s);
+      prev = row0, prev_g = g;
+    }
+    for (std::size_t q = 0; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
+  }
+
   // Rows [begin, end) (at most W), y -= log(sum) with the logs in logs[0...].
   static void finish_logs(const Job& job, std::size_t begin, std::size_t end, const float* logs) {
     const std::size_t r = job.cols - (NV - 1) * W;
     for (std::size_t q = 0; begin + q < end; ++q) {
+#if NOFIN
+      continue;
+#endif
       if (logs[q] == 0.0f) continue;  // sum == 1 (one-hot row: y = a exactly) or a finished row
       float* y = job.y + (begin + q) * job.y_stride;
       const V f = S::set(logs[q]);
@@ -485,7 +573,6 @@ struct InRegisters {
 // also spills the exp constants): bench_softmax medians, log_softmax scalar
 // 16x1000 0.81-0.87 -> 1.01 Gelem/s (same run).
 constexpr std::size_t kLogGroupFloats = 4096;
-constexpr std::size_t kPipelineBytes = std::size_t{8} << 20;
 
 template <class S, bool Log, bool Scaled>
 __attribute__((noinline)) void rows_three_pass(const Job& job) {
