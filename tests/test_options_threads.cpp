@@ -8,6 +8,9 @@
 //   2 x 300001         by rows on 2 threads, each row by chunks on 3 or 8
 //   1 x (2^22 + 13)    the two-pass form (per-chunk max and sum, streamed y)
 //   2048 x 4096        32 MiB out (past this L3), split by rows
+//   9000 x 128, 20000 x 64, 600 x 1800
+//                      x and y just past 8 MiB: pipelined across rows only
+//                      when split (kernels/softmax.hpp, kPipelineBytes)
 // and tiny batches with more threads than rows or elements.
 //   BitIdenticalAcrossThreadCounts  the shapes above, threads 1, 2, 3, 8, 0
 //   ThreadsGreaterThanRows          rows < threads, rows long enough to split
@@ -115,6 +118,12 @@ TEST_P(OptionsThreads, BitIdenticalAcrossThreadCounts) {
       {2, 300001, "by rows (2 threads) or each row by chunks (3, 8)", nullptr},
       {1, kLongRow, "two-pass row", "TwoPassRowAccuracy and TwoPassRowSemantics"},
       {2048, 4096, "32 MiB out, split by rows", "LargeStridedBatchAccuracy"},
+      // x and y just past kPipelineBytes (8 MiB, kernels/softmax.hpp): software-
+      // pipelined across rows on 2 or more threads (each thread's part is
+      // smaller), not on 1; the bits must not change.
+      {9000, 128, "in-register rows, 8.8 MiB: pipelined when split", nullptr},
+      {20000, 64, "in-register rows, 9.8 MiB: pipelined when split", nullptr},
+      {600, 1800, "three-pass rows, 8.2 MiB: pipelined when split", nullptr},
   };
   for (std::size_t s = 0; s < shapes.size(); ++s) {
     const Shape& sh = shapes[s];
