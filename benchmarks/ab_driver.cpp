@@ -1,0 +1,75 @@
+// A/B timing of simdsoftmax builds in one process (benchmarks/ab.sh builds them).
+// Usage: ab_driver ISA OP REPS lib1.so lib2.so ... -- ROWSxCOLS ...
+// Each library is dlopen'ed privately; per shape, the libraries take turns of
+// >= 0.05 s on the same page-aligned buffers, REPS rounds, and the median
+// Gelem/s of each is printed. Alternating within one process cancels most of
+// a shared machine's drift, which separate runs do not.
+#include <simdsoftmax/simdsoftmax.hpp>
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+using Rows = void (*)(const float*, float*, std::size_t, std::size_t, const simdsoftmax::Options&);
+
+int main(int argc, char** argv) {
+  if (argc < 6) {
+    std::fprintf(stderr, "usage: %s ISA softmax|log_softmax REPS lib.so... -- ROWSxCOLS...\n", argv[0]);
+    return 2;
+  }
+  // The Isa enum is plain data: no library symbol is needed to name it.
+  using simdsoftmax::Isa;
+  const std::string_view isa_name = argv[1];
+  const Isa isa = isa_name == "avx512" ? Isa::avx512 : isa_name == "avx2" ? Isa::avx2 : isa_name == "neon" ? Isa::neon : Isa::scalar;
+  const bool log = std::strcmp(argv[2], "log_softmax") == 0;
+  const int reps = std::atoi(argv[3]);
+  const char* symbol = log ? "_ZN11simdsoftmax16log_softmax_rowsEPKfPfmmRKNS_7OptionsE"
+                           : "_ZN11simdsoftmax12softmax_rowsEPKfPfmmRKNS_7OptionsE";
+  std::vector<Rows> fns;
+  int a = 4;
+  for (; a < argc && std::strcmp(argv[a], "--") != 0; ++a) {
+    void* h = dlopen(argv[a], RTLD_NOW | RTLD_LOCAL);
+    void* f = h ? dlsym(h, symbol) : nullptr;
+    if (!f) {
+      std::fprintf(stderr, "%s: %s\n", argv[a], dlerror());
+      return 1;
+    }
+    fns.push_back(reinterpret_cast<Rows>(f));
+  }
+  for (++a; a < argc; ++a) {
+    std::size_t rows = 0, cols = 0;
+    if (std::sscanf(argv[a], "%zux%zu", &rows, &cols) != 2 || rows * cols == 0) return 2;
+    const std::size_t bytes = (rows * cols * sizeof(float) + 4095) / 4096 * 4096;
+    float* x = static_cast<float*>(std::aligned_alloc(4096, bytes));
+    float* y = static_cast<float*>(std::aligned_alloc(4096, bytes));
+    for (std::size_t i = 0; i < rows * cols; ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) / 100.0f;
+    simdsoftmax::Options o;
+    o.isa = isa;
+    std::vector<std::vector<double>> g(fns.size());
+    for (int k = 0; k < reps; ++k)
+      for (std::size_t f = 0; f < fns.size(); ++f) {
+        std::size_t calls = 0;
+        double dt = 0.0;
+        const auto t0 = std::chrono::steady_clock::now();
+        do {
+          fns[f](x, y, rows, cols, o);
+          ++calls;
+          dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        } while (dt < 0.05);
+        g[f].push_back(static_cast<double>(calls * rows * cols) / dt / 1e9);
+      }
+    std::printf("%-14s", argv[a]);
+    for (auto& v : g) {
+      std::sort(v.begin(), v.end());
+      std::printf(" %7.3f", v[v.size() / 2]);
+    }
+    std::printf("\n");
+    std::free(x);
+    std::free(y);
+  }
+}
