@@ -416,6 +416,45 @@ struct InRegisters {
   // columns on AVX-512), 32768x128 fell from 2.8-3.0 to 2.1 and 128x128 rose
   // from 3.8 to 4.0: cause not found (no counters here), so not delayed there.
   static constexpr bool kDelayFinish = NV * W * W * sizeof(float) <= 4096;
+
+  // Phases 1 and 2 for the g rows from row0: kPair at a time, software-pipelined
+  // where kPipeline, the rows left over one at a time. after(j, R) runs after
+  // rows j..j+R-1 when they went as a full pair or four (R = kPair, as a type).
+  template <bool Defer, class After>
+  __attribute__((always_inline)) static void group(const Job& job, std::size_t row0, std::size_t g, float* sums,
+                                                   After after) {
+    using Rows = std::integral_constant<std::size_t, kPair>;
+    std::size_t j = 0;
+    if (!kPipeline) {
+      for (; j + kPair <= g; j += kPair) {
+        V v[kPair][NV], m[kPair];
+        load<kPair>(job, row0 + j, v, m);
+        compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
+        after(j, Rows{});
+      }
+    } else if (g >= kPair) {
+      V v[kPair][NV], m[kPair];
+      load<kPair>(job, row0, v, m);
+      for (; j + 2 * kPair <= g; j += kPair) {
+        V vn[kPair][NV], mn[kPair];
+        load<kPair>(job, row0 + j + kPair, vn, mn);
+        compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
+        after(j, Rows{});
+        for (std::size_t q = 0; q < kPair; ++q) {
+          m[q] = mn[q];
+          for (std::size_t k = 0; k < NV; ++k) v[q][k] = vn[q][k];
+        }
+      }
+      compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
+      after(j, Rows{});
+      j += kPair;
+    }
+    for (; j < g; ++j) {
+      V v1[1][NV], m1[1];
+      load<1>(job, row0 + j, v1, m1);
+      compute<1, Defer>(job, row0 + j, v1, m1, sums + j);
+    }
+  }
   static constexpr bool kMixed = S::kMixedRows > (Log ? 1 : 0) && NV >= 3 && (kPipeline || !S::kPipelineRows);
   static void run(const Job& job) {
     if constexpr (kMixed)
@@ -426,35 +465,7 @@ struct InRegisters {
       const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
       if (Log)
         for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // log(1) = 0: lanes with no row to finish
-      std::size_t j = 0;
-      if (!kPipeline) {
-        for (; j + kPair <= g; j += kPair) {
-          V v[kPair][NV], m[kPair];
-          load<kPair>(job, row0 + j, v, m);
-          compute<kPair>(job, row0 + j, v, m, sums + j);
-        }
-      } else if (g >= kPair) {
-        V v[kPair][NV], m[kPair];
-        load<kPair>(job, row0, v, m);
-        for (; j + 2 * kPair <= g; j += kPair) {
-          V vn[kPair][NV], mn[kPair];
-          load<kPair>(job, row0 + j + kPair, vn, mn);
-          compute<kPair>(job, row0 + j, v, m, sums + j);
-          for (std::size_t q = 0; q < kPair; ++q) {
-            m[q] = mn[q];
-            for (std::size_t k = 0; k < NV; ++k) v[q][k] = vn[q][k];
-          }
-        }
-        compute<kPair>(job, row0 + j, v, m, sums + j);
-        j += kPair;
-      }
-      if constexpr (kPair > 1) {
-        for (; j < g; ++j) {
-          V v1[1][NV], m1[1];
-          load<1>(job, row0 + j, v1, m1);
-          compute<1>(job, row0 + j, v1, m1, sums + j);
-        }
-      }
+      group<Log>(job, row0, g, sums, [](std::size_t, auto) {});
       if constexpr (Log && kDelayFinish) {  // finish the previous group; this group's log runs meanwhile
         finish_logs(job, done, row0, logs);
         S::store(logs, S::log(S::load(sums)));
@@ -504,40 +515,10 @@ struct InRegisters {
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
       const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
       for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // f = 1 or log(1) = 0: nothing to scale
-      std::size_t j = 0;
-      const auto scale_prev = [&](std::size_t j, auto rows) {
+      group<true>(job, row0, g, sums, [&](std::size_t j, auto rows) {
         if (j + rows.value <= prev_g) scale_rows<decltype(rows)::value>(job, prev + j, fs + j);
-      };
-      if (!kPipeline) {
-        for (; j + kPair <= g; j += kPair) {
-          V v[kPair][NV], m[kPair];
-          load<kPair>(job, row0 + j, v, m);
-          compute<kPair, true>(job, row0 + j, v, m, sums + j);
-          scale_prev(j, std::integral_constant<std::size_t, kPair>{});
-        }
-      } else if (g >= kPair) {
-        V v[kPair][NV], m[kPair];
-        load<kPair>(job, row0, v, m);
-        for (; j + 2 * kPair <= g; j += kPair) {
-          V vn[kPair][NV], mn[kPair];
-          load<kPair>(job, row0 + j + kPair, vn, mn);
-          compute<kPair, true>(job, row0 + j, v, m, sums + j);
-          scale_prev(j, std::integral_constant<std::size_t, kPair>{});
-          for (std::size_t q = 0; q < kPair; ++q) {
-            m[q] = mn[q];
-            for (std::size_t k = 0; k < NV; ++k) v[q][k] = vn[q][k];
-          }
-        }
-        compute<kPair, true>(job, row0 + j, v, m, sums + j);
-        scale_prev(j, std::integral_constant<std::size_t, kPair>{});
-        j += kPair;
-      }
-      for (; j < g; ++j) {
-        V v1[1][NV], m1[1];
-        load<1>(job, row0 + j, v1, m1);
-        compute<1, true>(job, row0 + j, v1, m1, sums + j);
-      }
-      // the previous group's rows not scaled above: from j (a multiple of kPair, or g)
+      });
+      // the previous group's rows not scaled above (after(j, ...) runs for full pairs or fours only)
       for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
       const V s = S::load(sums);
       S::store(fs, Log ? S::set(0.0f) - S::log(s) : S::set(1.0f) / s);
@@ -550,9 +531,6 @@ struct InRegisters {
   static void finish_logs(const Job& job, std::size_t begin, std::size_t end, const float* logs) {
     const std::size_t r = job.cols - (NV - 1) * W;
     for (std::size_t q = 0; begin + q < end; ++q) {
-#if NOFIN
-      continue;
-#endif
       if (logs[q] == 0.0f) continue;  // sum == 1 (one-hot row: y = a exactly) or a finished row
       float* y = job.y + (begin + q) * job.y_stride;
       const V f = S::set(logs[q]);
