@@ -189,7 +189,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
 #if defined(__AVX2__)
 template <>
 struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
-  static constexpr int kMixedRows = 1;
+  static constexpr int kMixedRows = 1;  // run_mixed lost on avx2 log_softmax (softmax.hpp)
   // vmaskmovps: masked-off lanes are neither read nor written. The mask for the
   // first r lanes is 8 consecutive ints of {-1 x8, 0 x8} starting at 8 - r.
   static __m256i head(std::size_t r) {
