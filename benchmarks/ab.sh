@@ -7,6 +7,8 @@
 # REV+DEFINE builds REV with -DDEFINE, to time both sides of an #ifdef.
 # Examples: benchmarks/ab.sh HEAD~1 . -- 128x128 4x4096
 #           benchmarks/ab.sh -o log_softmax . .+MY_VARIANT=1 -- 32768x128
+# AB_Y_OFFSETS=0,64,... (bytes) adds one column per build and offset of y past
+# a page boundary (x is page-aligned): speed here depends on (y - x) mod 4 KiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 isa=avx512 op=softmax reps=11

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -46,13 +47,21 @@ int main(int argc, char** argv) {
     if (std::sscanf(argv[a], "%zux%zu", &rows, &cols) != 2 || rows * cols == 0) return 2;
     const std::size_t bytes = (rows * cols * sizeof(float) + 4095) / 4096 * 4096;
     float* x = static_cast<float*>(std::aligned_alloc(4096, bytes));
-    float* y = static_cast<float*>(std::aligned_alloc(4096, bytes));
+    // AB_Y_OFFSETS=a,b,... (bytes): one column per build and offset, y starting
+    // that far past a page boundary (x is page-aligned); default 0.
+    std::vector<std::size_t> offs;
+    for (const char* p = std::getenv("AB_Y_OFFSETS"); p && *p; p += *p == ',')
+      offs.push_back(std::strtoul(p, const_cast<char**>(&p), 10) / sizeof(float));
+    if (offs.empty()) offs.push_back(0);
+    float* y_base = static_cast<float*>(std::aligned_alloc(4096, bytes + 4096));
     for (std::size_t i = 0; i < rows * cols; ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) / 100.0f;
     simdsoftmax::Options o;
     o.isa = isa;
-    std::vector<std::vector<double>> g(fns.size());
+    std::vector<std::vector<double>> g(fns.size() * offs.size());
     for (int k = 0; k < reps; ++k)
-      for (std::size_t f = 0; f < fns.size(); ++f) {
+      for (std::size_t c = 0; c < g.size(); ++c) {
+        const std::size_t f = c / offs.size();
+        float* y = y_base + offs[c % offs.size()];
         std::size_t calls = 0;
         double dt = 0.0;
         const auto t0 = std::chrono::steady_clock::now();
@@ -61,7 +70,7 @@ int main(int argc, char** argv) {
           ++calls;
           dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         } while (dt < 0.05);
-        g[f].push_back(static_cast<double>(calls * rows * cols) / dt / 1e9);
+        g[c].push_back(static_cast<double>(calls * rows * cols) / dt / 1e9);
       }
     std::printf("%-14s", argv[a]);
     for (auto& v : g) {
@@ -70,6 +79,6 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
     std::free(x);
-    std::free(y);
+    std::free(y_base);
   }
 }

@@ -40,6 +40,7 @@ struct Simd<scalar_arch> {
   static constexpr std::size_t kRowVectors = 8;
   static constexpr bool kPipelineRows = false;
   static constexpr int kMixedRows = 0;
+  static constexpr bool kLoadAhead = false;
 
   static V load(const float* p) {
     V r;

@@ -30,6 +30,7 @@ struct SimdXsimd {
   static constexpr std::size_t kRowVectors = 8;  // the longest InRegisters rows (vectors)
   static constexpr bool kPipelineRows = false;  // see InRegisters in softmax.hpp
   static constexpr int kMixedRows = 0;  // InRegisters::run_mixed: 0 never, 1 softmax, 2 both
+  static constexpr bool kLoadAhead = false;  // exp_sum in softmax.hpp
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -93,6 +94,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr std::size_t kRowVectors = 14;
   static constexpr bool kPipelineRows = true;
   static constexpr int kMixedRows = 2;
+  static constexpr bool kLoadAhead = true;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
   // contracts it (-O2 and up); unfused, the exp measured 2.21 ulp.
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
