@@ -9,6 +9,7 @@
 #           benchmarks/ab.sh -o log_softmax . .+MY_VARIANT=1 -- 32768x128
 # AB_Y_OFFSETS=0,64,... (bytes) adds one column per build and offset of y past
 # a page boundary (x is page-aligned): speed here depends on (y - x) mod 4 KiB.
+# AB_THREADS=N times calls with Options::threads = N (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 isa=avx512 op=softmax reps=11

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < rows * cols; ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) / 100.0f;
     simdsoftmax::Options o;
     o.isa = isa;
+    if (const char* t = std::getenv("AB_THREADS")) o.threads = std::atoi(t);  // Options::threads (default 1)
     std::vector<std::vector<double>> g(fns.size() * offs.size());
     for (int k = 0; k < reps; ++k)
       for (std::size_t c = 0; c < g.size(); ++c) {
