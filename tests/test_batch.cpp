@@ -152,13 +152,19 @@ TEST_P(Batch, RowGroupsWithSpecialRows) {
 TEST_P(Batch, PipelinedRowsMatchRowsAlone) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   const std::size_t cols = 65536 + 17, xs = cols + 5, ys = cols + 3;
-  for (std::size_t rows : {4u, 18u}) {  // x and y: 2.0 MiB (pipelined), 9.0 MiB (pass by pass)
+  for (std::size_t rows : {6u, 18u}) {  // x and y: 3.0 MiB (pipelined), 9.0 MiB (pass by pass)
     std::vector<float> x = normal(rows * xs, 0.0f, 3.0f, 1500 + static_cast<std::uint32_t>(rows));
     auto row = [&](std::size_t r) { return x.data() + r * xs; };
     std::fill(row(0), row(0) + cols, -inf);         // fully masked, first
     row(rows / 2)[cols - 1] = nan;                  // NaN, inside
     row(rows - 1)[cols - 1] = inf;                  // one +inf in the tail, last
     for (std::size_t j = 0; j < cols; ++j) row(1)[j] += 1e4f;  // offset logits
+    // Row 2's max is taken beside row 1's exp pass, backwards, chunk by chunk:
+    // put it where that pass ends, at the first element of the last (17-float)
+    // chunk, with a runner-up at the row's first element. A max pass that
+    // missed it would give row 2 other bits than the row alone.
+    row(2)[cols - 17] = 60.0f;
+    row(2)[0] = 59.5f;
     for (auto [op, t] : {std::pair{Op::softmax, 1.0f}, std::pair{Op::log_softmax, 3.7f}}) {
       SCOPED_TRACE(::testing::Message() << op_name(op) << " rows=" << rows << " T=" << t);
       std::vector<float> y = sentinel_buffer(rows * ys), alone = sentinel_buffer(cols);
