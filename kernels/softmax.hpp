@@ -155,10 +155,11 @@ float row_max(const float* x, std::size_t n) {
   return S::first(S::allmax(S::max(S::max(m0, m1), S::max(m2, m3))));
 }
 
-// Work that rides along pass 2 of one row of a batch (rows_three_pass), on
-// the same element index (the max backwards, see full): pass 1 of the next
-// row (max of xn, when Max) and pass 3 of the previous row (yp = yp * f or yp + f, when Fin). Pass 2 is
-// bound by the FMA pipes; these are loads, stores, a max and one multiply.
+// Work that rides along pass 2 of one row of a batch (rows_three_pass): pass
+// 1 of the next row (max of xn, when Max; backwards, see full) and pass 3 of
+// the previous row (yp = yp * f or yp + f, when Fin, on the same element
+// index). Pass 2 is bound by the exps; these are loads, stores, a max and one
+// multiply.
 template <class S, bool Log, bool Max, bool Fin>
 struct Side {
   using V = typename S::V;
@@ -223,7 +224,8 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& s
   while (i < n) {
     const std::size_t end = n - i > kBlock ? i + kBlock : n;
     V s0 = S::set(0.0f), s1 = s0;
-    // The loop below, on x0, x1 = x[j, j + 2W) loaded earlier.
+    // The loop below, on x0, x1 = x[j, j + 2W) loaded earlier. (That loop
+    // written through this lambda too ran 25% slower: GCC 12 spilled.)
     const auto pair = [&](std::size_t j, V x0, V x1) {
       side.full(j, sm0);
       side.full(j + W, sm1);
@@ -242,10 +244,10 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& s
       // modulo 4 KiB waits for it on this machine (4K aliasing): y 64-256
       // bytes past x mod 4 KiB, or rows of 4 KiB multiples whose pass 3
       // (side.full) stores y[r - 1] at x[r]'s offset. ab, avx512 (Gelem/s,
-      // one process, medians of 11-15): softmax 16x1000 4.34 -> 4.77,
-      // 32x1024 4.72 -> 5.38, 1x32000 with y 64 bytes past x 4.12 -> 4.34;
-      // log_softmax 4x4096 4.56 -> 5.44, 32x1024 4.40 -> 5.47. On avx2 it
-      // lost 2-7% (16 registers), so it is off there.
+      // one process, medians of 11): softmax 4x4096 4.65 -> 5.31, 32x1024
+      // 5.18 -> 5.46, 16x1000 5.06 -> 5.14; log_softmax 4x4096 4.65 -> 5.47,
+      // 16x1000 4.64 -> 5.00; y 64 bytes past x, softmax 1x32000 4.03 ->
+      // 4.45. On avx2 it lost 2-7% (16 registers), so it is off there.
       if (i + 4 * W <= end) {
         V n0 = S::load(x + i), n1 = S::load(x + i + W), n2 = S::load(x + i + 2 * W), n3 = S::load(x + i + 3 * W);
         for (; i + 8 * W <= end; i += 4 * W) {
@@ -350,6 +352,9 @@ void exp_scale(const float* x, float* y, std::size_t n, float m, float c, float 
 
 // Rows whose max is not finite: NaN anywhere -> all NaN; +inf entries share the
 // mass (the limit as those logits grow); all -inf (fully masked) -> 0 / -inf.
+// Out of line and cold: inlined, it moved GCC's register allocation of the
+// hot loops around it (log_softmax 128x128 4.10 -> 3.74 after an unrelated
+// change to exp_sum).
 template <bool Log>
 __attribute__((noinline, cold)) void nonfinite_row(const float* x, float* y, std::size_t n, float m) {
   bool nan = m != m;
