@@ -4,7 +4,8 @@
 # changes) as a shared object, then times them in one process, alternating
 # (benchmarks/ab_driver.cpp). Prints one column per revision: median Gelem/s.
 # Usage: benchmarks/ab.sh [-i ISA] [-o softmax|log_softmax] [-r REPS] REV[+DEFINE]... -- ROWSxCOLS...
-# REV+DEFINE builds REV with -DDEFINE, to time both sides of an #ifdef.
+# REV+DEFINE builds REV with -DDEFINE, to time both sides of an #ifdef
+# (REV+A+B=2 for several).
 # Examples: benchmarks/ab.sh HEAD~1 . -- 128x128 4x4096
 #           benchmarks/ab.sh -o log_softmax . .+MY_VARIANT=1 -- 32768x128
 # AB_Y_OFFSETS=0,64,... (bytes) adds one column per build and offset of y past
@@ -29,7 +30,7 @@ mkdir -p "$out"
 libs=()
 for spec in "${revs[@]}"; do
   rev=${spec%%+*} def=
-  [ "$rev" != "$spec" ] && def=-D${spec#*+}
+  [ "$rev" != "$spec" ] && def=-D${spec#*+} && def=${def//+/ -D}
   if [ "$rev" = . ]; then name=worktree src=.; else
     name=$(git rev-parse --short "$rev") src=$out/src-$name
     rm -rf "$src" && mkdir -p "$src" && git archive "$rev" | tar -x -C "$src"

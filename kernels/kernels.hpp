@@ -38,6 +38,8 @@ struct Table {
   void (*exp_scale)(const float* x, float* y, std::size_t n, float m, float c, float f, bool log);
   // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.
   void (*exp)(const float* x, float* y, std::size_t n);
+  // y[i] = the kernels' log(x[i]) of a row's sum (normal x[i] > 0, and NaN); for the log test.
+  void (*log)(const float* x, float* y, std::size_t n);
 };
 
 // One per ISA compiled in (see cmake/SimdsoftmaxKernels.cmake).

@@ -41,6 +41,7 @@ struct Simd<scalar_arch> {
   static constexpr bool kPipelineRows = false;
   static constexpr int kMixedRows = 0;
   static constexpr bool kLoadAhead = false;
+  static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
 
   static V load(const float* p) {
     V r;
@@ -66,7 +67,7 @@ struct Simd<scalar_arch> {
   static V zero_if_less(V v, V a, float t) { return a < set(t) ? set(0.0f) : v; }
   static V shl23(V v) { return reinterpret_cast<V>(reinterpret_cast<BlockI>(v) << 23); }
   static float first(V v) { return v[0]; }
-  static V log(V v) { return V{logf(v[0]), logf(v[1]), logf(v[2]), logf(v[3])}; }
+  static V log_normal(V v) { return V{logf(v[0]), logf(v[1]), logf(v[2]), logf(v[3])}; }
   static V allsum(V v) { return set((v[0] + v[1]) + (v[2] + v[3])); }
   static constexpr bool kPairReductions = false;
   static constexpr bool kQuadReductions = false;

@@ -31,6 +31,7 @@ struct SimdXsimd {
   static constexpr bool kPipelineRows = false;  // see InRegisters in softmax.hpp
   static constexpr int kMixedRows = 0;  // InRegisters::run_mixed: 0 never, 1 softmax, 2 both
   static constexpr bool kLoadAhead = false;  // exp_sum in softmax.hpp
+  static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -54,7 +55,24 @@ struct SimdXsimd {
   static V max(V a, V b) { return xsimd::max(a, b); }
   static V zero_if_less(V v, V a, float t) { return xsimd::select(a < V(t), V(0.0f), v); }
   static V shl23(V v) { return xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(v) << 23); }
-  static V log(V v) { return xsimd::log(v); }
+  // log(s) for normal s > 0 (a row's sum of exps: >= 1, the max's term is 1).
+  // s = 2^k * m with m in [0.75, 1.5) by integer arithmetic on the bits; with
+  // f = m - 1 (exact) and u = f / (2 + f) in [-1/7, 1/5], log(m) = 2 atanh(u)
+  // = f - (f^2/2 - u (f^2/2 + R)), R = 2u^2/3 + 2u^4/5 + 2u^6/7 + 2u^8/9 (the
+  // next term is below 2^-27 of the result). f is exact and the rest a small
+  // correction, as in fdlibm's logf: u as the main term instead measured 2.84
+  // ulp (tests/test_log.cpp). NaN gives NaN.
+  static V log_normal(V s) {
+    const I i = xsimd::bitwise_cast<I>(s);
+    const I k = (i - I(0x3f400000)) >> 23;  // 0x3f400000 = 0.75f
+    const V f = xsimd::bitwise_cast<V>(i - (k << 23)) - V(1.0f);
+    const V u = f / (f + V(2.0f)), z = u * u, h = V(0.5f) * f * f;
+    V r = fma(z, V(2.0f / 9), V(2.0f / 7));
+    r = fma(r, z, V(2.0f / 5));
+    r = fma(r, z, V(2.0f / 3)) * z;
+    const V kf = xsimd::to_float(k) + (s - s);  // s - s: a NaN sum stays NaN
+    return fma(kf, V(0x1.62e430p-1f), f - fma(-u, h + r, h));
+  }
   static float first(V v) {
     alignas(64) float b[W];
     v.store_aligned(b);
@@ -95,6 +113,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr bool kPipelineRows = true;
   static constexpr int kMixedRows = 2;
   static constexpr bool kLoadAhead = true;
+  static constexpr std::size_t kLogScratchMin = 2, kLogScratchMax = 7;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
   // contracts it (-O2 and up); unfused, the exp measured 2.21 ulp.
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }

@@ -521,6 +521,7 @@ struct InRegisters {
     if constexpr (kMixed)
       if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes) return run_mixed(job);
     alignas(64) float sums[W], logs[W];
+    if constexpr (Log && NV >= S::kLogScratchMin && NV <= S::kLogScratchMax) return run_scratch(job);
     std::size_t done = 0;  // log-softmax: rows before `done` are finished
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
       const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
@@ -529,16 +530,61 @@ struct InRegisters {
       group<Log>(job, row0, g, sums, [](std::size_t, auto) {});
       if constexpr (Log && kDelayFinish) {  // finish the previous group; this group's log runs meanwhile
         finish_logs(job, done, row0, logs);
-        S::store(logs, S::log(S::load(sums)));
+        S::store(logs, S::log_normal(S::load(sums)));
         done = row0;
       } else if constexpr (Log) {
-        S::store(logs, S::log(S::load(sums)));
+        S::store(logs, S::log_normal(S::load(sums)));
         finish_logs(job, row0, row0 + g, logs);
       }
     }
     if constexpr (Log && kDelayFinish) finish_logs(job, done, job.rows, logs);
   }
 
+  // Log-softmax rows of S::kLogScratchMin..kLogScratchMax vectors (AVX-512:
+  // 2-7; batches past kPipelineBytes where kMixed): each group's a_i go to a
+  // scratch buffer on the stack, not to y, and the previous group is finished
+  // from its buffer into y (a_i - log(sum)) row by row, interleaved with this
+  // group's compute as in run_mixed. So y is written once, not twice: writing
+  // a_i to y and then finishing it in place cost 25-30% past the caches (the
+  // same loop without the finish pass, wrong output: 131072x32 2.60 -> 3.50
+  // Gelem/s, 32768x128 2.99 -> 3.93; in cache nothing). A group is at most
+  // kScratchBytes and at most W rows. benchmarks/ab.sh, medians of 15
+  // (avx512 log_softmax, Gelem/s), before -> after this and S::log_normal:
+  // 131072x32 2.62 -> 2.96, 65536x64 2.60 -> 3.74, 512x32 3.03 -> 3.14;
+  // 128x128 (run_mixed; only the log changed) 3.94 -> 4.15; 16x1000, 4x4096,
+  // 32768x128 and 1024x4096 equal within 1%.
+  // Not at 8 vectors: 32768x128 3.05 -> 2.30, 16384x128 3.68 -> 3.56 (the
+  // 16-row groups measured no better, nor a padded scratch row, nor pinning
+  // the buffers' offsets against x; non-temporal stores to y recovered it in
+  // some runs and not in others). Not at 1 vector (262144x16 2.29 -> 2.34,
+  // 2.0 -> 1.8 in another run), nor on AVX2 (no gain at any length).
+  __attribute__((noinline)) static void run_scratch(const Job& job) {
+    constexpr std::size_t kScratchBytes = 4096;
+    constexpr std::size_t kRow = NV * W;  // floats per scratch row
+    constexpr std::size_t kG0 = kScratchBytes / (kRow * sizeof(float)) / kPair * kPair;
+    constexpr std::size_t kG = kG0 < kPair ? kPair : kG0 > W ? W : kG0;  // rows per group
+    // the second buffer starts 2 KiB (mod 4 KiB) after the first: row j of one
+    // is loaded right after row j of the other is stored (4 KiB aliasing)
+    constexpr std::size_t kBuf = (kG * kRow + 1023) / 1024 * 1024 + 512;
+    alignas(64) float sums[W], logs[W], scratch[kBuf + kG * kRow];
+    Job sj = job;
+    sj.y_stride = kRow;
+    std::size_t prev = 0, prev_g = 0, b = 0;  // the group waiting to be finished, in buffer b ^ 1
+    for (std::size_t row0 = 0; row0 < job.rows; row0 += kG, b ^= 1) {
+      const std::size_t g = job.rows - row0 < kG ? job.rows - row0 : kG;
+      for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // log(1) = 0 (and rows finished by nonfinite_row)
+      sj.x = job.x + row0 * job.x_stride;
+      sj.y = scratch + b * kBuf;
+      const float* pb = scratch + (b ^ 1) * kBuf;
+      group<true>(sj, 0, g, sums, [&](std::size_t j, auto rows) {
+        if (j + rows.value <= prev_g) finish_scratch(job, prev + j, rows.value, pb + j * kRow, logs + j);
+      });
+      for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) finish_scratch(job, prev + q, 1, pb + q * kRow, logs + q);
+      S::store(logs, S::log_normal(S::load(sums)));
+      prev = row0, prev_g = g;
+    }
+    finish_scratch(job, prev, prev_g, scratch + (b ^ 1) * kBuf, logs);
+  }
   // y = y * f (softmax) or y + f (log-softmax) for rows [row, row + R), f from fs[].
   // f = 1 or 0 (sum == 1, or a row finished by nonfinite_row) leaves y as is.
   template <std::size_t R>
@@ -582,12 +628,27 @@ struct InRegisters {
       // the previous group's rows not scaled above (after(j, ...) runs for full pairs or fours only)
       for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
       const V s = S::load(sums);
-      S::store(fs, Log ? S::set(0.0f) - S::log(s) : S::set(1.0f) / s);
+      S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
       prev = row0, prev_g = g;
     }
     for (std::size_t q = 0; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
   }
 
+  // Rows [begin, begin + g) of y = their a_i in buf (rows of NV * W floats) - logs[q].
+  // Every row, also those nonfinite_row wrote to buf (logs[q] = 0: exact).
+  static void finish_scratch(const Job& job, std::size_t begin, std::size_t g, const float* buf, const float* logs) {
+    const std::size_t r = job.cols - (NV - 1) * W;
+    for (std::size_t q = 0; q < g; ++q) {
+      float* y = job.y + (begin + q) * job.y_stride;
+      const float* a = buf + q * NV * W;
+      const V f = S::set(logs[q]);
+      for (std::size_t k = 0; k + 1 < NV; ++k) S::store(y + k * W, S::load(a + k * W) - f);
+      if (r == W)
+        S::store(y + (NV - 1) * W, S::load(a + (NV - 1) * W) - f);
+      else
+        S::store_tail(y + (NV - 1) * W, S::load_tail(a + (NV - 1) * W, r, 0.0f) - f, r);
+    }
+  }
   // Rows [begin, end) (at most W), y -= log(sum) with the logs in logs[0...].
   static void finish_logs(const Job& job, std::size_t begin, std::size_t end, const float* logs) {
     const std::size_t r = job.cols - (NV - 1) * W;
@@ -741,7 +802,7 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
     }
     for (std::size_t q = 0; done < r0 && done < job.rows; ++q, ++done)
       if (logs[q] != 0.0f) finish<S, true>(job.y + done * job.y_stride, n, -logs[q]);
-    S::store(logs, S::log(sums));
+    S::store(logs, S::log_normal(sums));
   }
 }
 
@@ -800,8 +861,17 @@ void exp_array(const float* x, float* y, std::size_t n) {
 }
 
 template <class S>
+void log_array(const float* x, float* y, std::size_t n) {
+  constexpr std::size_t W = S::W;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) S::store(y + i, S::log_normal(S::load(x + i)));
+  if (i < n) S::store_tail(y + i, S::log_normal(S::load_tail(x + i, n - i, 1.0f)), n - i);
+}
+
+template <class S>
 constexpr Table table_for() {
-  return {&rows<S, false>, &rows<S, true>, &row_max<S>, &exp_sum_chunk<S>, &finish_chunk<S>, &max_exp_sum_chunk<S>, &exp_scale_chunk<S>, &exp_array<S>};
+  return {&rows<S, false>,       &rows<S, true>, &row_max<S>,   &exp_sum_chunk<S>, &finish_chunk<S>, &max_exp_sum_chunk<S>,
+          &exp_scale_chunk<S>, &exp_array<S>,  &log_array<S>};
 }
 
 }  // namespace

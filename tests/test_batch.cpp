@@ -189,5 +189,52 @@ TEST_P(Batch, PipelinedRowsMatchRowsAlone) {
   }
 }
 
+// In-register log-softmax rows past kPipelineBytes (8 MiB of x and y) on
+// AVX-512 go through a scratch buffer in groups (InRegisters::run_scratch):
+// each row must get the bits of the same row alone (which takes run_mixed
+// there), with special rows at group boundaries (groups of 4-16 rows, pairs
+// at two vectors), strides, in place, and a last group cut short.
+TEST_P(Batch, LargeInRegisterBatchesMatchRowsAlone) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (std::size_t cols : {20u, 33u, 48u, 100u, 112u, 128u}) {
+    const std::size_t rows = (8u << 20) / (2 * sizeof(float) * cols) + 37, xs = cols + 5, ys = cols + 3;
+    std::vector<float> x = normal(rows * xs, 0.0f, 3.0f, 1600 + static_cast<std::uint32_t>(cols));
+    auto row = [&](std::size_t r) { return x.data() + r * xs; };
+    for (std::size_t r : {0u, 9u, 16u, 31u, 32u}) row(r)[cols - 1] = nan;
+    for (std::size_t r : {7u, 8u, 15u}) std::fill(row(r), row(r) + cols, -inf);
+    for (std::size_t r : {1u, 17u}) row(r)[r % cols] = inf;
+    std::fill(row(3), row(3) + cols, -200.0f), row(3)[cols / 2] = 0.0f;  // one-hot: log(sum) = 0
+    row(rows - 1)[0] = inf;
+    for (float t : {1.0f, 3.7f}) {
+      for (bool in_place : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << "cols=" << cols << " rows=" << rows << " T=" << t << " in place " << in_place);
+        std::vector<float> y = sentinel_buffer(rows * ys), alone = sentinel_buffer(cols);
+        if (in_place) {
+          for (std::size_t r = 0; r < rows; ++r) std::copy(row(r), row(r) + cols, y.data() + r * ys);
+          call_strided(Op::log_softmax, y.data(), ys, y.data(), ys, rows, cols, opts(t));
+        } else {
+          call_strided(Op::log_softmax, x.data(), xs, y.data(), ys, rows, cols, opts(t));
+        }
+        for (std::size_t r = 0; r < rows; ++r) {
+          const float* yr = y.data() + r * ys;
+          call_strided(Op::log_softmax, row(r), xs, alone.data(), cols, 1, cols, opts(t));
+          if (std::isnan(alone[0])) {
+            for (std::size_t i = 0; i < cols; ++i) {
+              ASSERT_TRUE(std::isnan(yr[i]) && !is_sentinel(yr[i])) << "row " << r << " i=" << i;
+            }
+            continue;
+          }
+          ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
+          if (r + 1 < rows) {
+            ASSERT_TRUE(is_sentinel(y[r * ys + cols])) << "row " << r << ": stride gap written";
+          }
+        }
+        ASSERT_TRUE(check_op(Op::log_softmax, row(2), y.data() + 2 * ys, cols, t));
+        ASSERT_EQ(y[3 * ys + cols / 2], 0.0f);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sst
