@@ -13,6 +13,7 @@
 #                                     This is the only place the NEON exp runs, so
 #                                     the sample is denser than on emulated x86
 #                                     (whose code the native stage sweeps in full).
+#   SIMDSOFTMAX_LOG_SWEEP_STEP=17     likewise for the log sweep over [1, 2^31].
 #
 # SIMDSOFTMAX_CTEST_ARGS: extra ctest arguments (e.g. "-R Dispatch" locally).
 set -euo pipefail
@@ -41,6 +42,7 @@ echo "aarch64 (qemu-aarch64): $line"
 
 export SIMDSOFTMAX_TEST_EMULATED=1
 export SIMDSOFTMAX_EXP_SWEEP_STEP=${SIMDSOFTMAX_EXP_SWEEP_STEP:-17}
+export SIMDSOFTMAX_LOG_SWEEP_STEP=${SIMDSOFTMAX_LOG_SWEEP_STEP:-17}
 export SIMDSOFTMAX_EXPECT_ISA=neon
 export SIMDSOFTMAX_EXPECT_AVAILABLE=neon,scalar
 t1=$SECONDS

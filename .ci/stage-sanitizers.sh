@@ -55,7 +55,7 @@ t1=$SECONDS
 log=$asan/ctest-asan.log
 if ! ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     SIMDSOFTMAX_EXP_SWEEP_STEP=31 \
+     SIMDSOFTMAX_EXP_SWEEP_STEP=31 SIMDSOFTMAX_LOG_SWEEP_STEP=31 \
      ctest --test-dir "$asan" -j2 --no-tests=error -V ${SIMDSOFTMAX_CTEST_ARGS:-} >"$log" 2>&1; then
   failures "$log"
   echo "sanitizers: ASan+UBSan ctest failed (full log: $log)"
