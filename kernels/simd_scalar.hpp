@@ -42,6 +42,7 @@ struct Simd<scalar_arch> {
   static constexpr int kMixedRows = 0;
   static constexpr bool kLoadAhead = false;
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
+  static constexpr bool log_store_early(std::size_t) { return false; }
 
   static V load(const float* p) {
     V r;

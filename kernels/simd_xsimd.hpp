@@ -32,6 +32,7 @@ struct SimdXsimd {
   static constexpr int kMixedRows = 0;  // InRegisters::run_mixed: 0 never, 1 softmax, 2 both
   static constexpr bool kLoadAhead = false;  // exp_sum in softmax.hpp
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
+  static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -114,6 +115,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr int kMixedRows = 2;
   static constexpr bool kLoadAhead = true;
   static constexpr std::size_t kLogScratchMin = 2, kLogScratchMax = 7;
+  static constexpr bool log_store_early(std::size_t nv) { return nv == 8; }
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
   // contracts it (-O2 and up); unfused, the exp measured 2.21 ulp.
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
@@ -211,6 +213,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
 template <>
 struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
   static constexpr int kMixedRows = 1;  // run_mixed lost on avx2 log_softmax (softmax.hpp)
+  static constexpr bool log_store_early(std::size_t) { return true; }
   // vmaskmovps: masked-off lanes are neither read nor written. The mask for the
   // first r lanes is 8 consecutive ints of {-1 x8, 0 x8} starting at 8 - r.
   static __m256i head(std::size_t r) {
