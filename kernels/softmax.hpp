@@ -166,11 +166,15 @@ struct Side {
   const float* xn;
   float* yp;
   V f;
-  // A row prefetched into L2 (prefetcht1) meanwhile, so that its max pass does
-  // not wait on L3/DRAM (the next row when not pipelined, else the one after).
-  // Measured (benchmark medians, same run, avx512): 1024x4096 2.86-2.93 ->
-  // 3.33-3.38 Gelem/s, 131x32000 2.76-2.78 -> 3.01-3.11, 4x1048576 2.56-2.66
-  // -> 2.70-2.82; 4x4096 (in L1) unchanged.
+  // In batches past kPipelineBytes (not row-pipelined), the next row is
+  // prefetched into L2 (prefetcht1) meanwhile, so that its max pass does not
+  // wait on L3/DRAM. Measured (benchmark medians, same run, avx512): 1024x4096
+  // 2.86-2.93 -> 3.33-3.38 Gelem/s, 131x32000 2.76-2.78 -> 3.01-3.11,
+  // 4x1048576 2.56-2.66 -> 2.70-2.82. Row-pipelined batches (at most 8 MiB)
+  // prefetched the row after next until it measured a loss there: ab, medians
+  // of 11, with -> without: avx512 softmax 16x1000 4.96 -> 5.13, 64x1024 5.40
+  // -> 5.56, 32x32000 4.78 -> 5.05, 64x8192 5.16 -> 5.47; avx2 128x128 2.64 ->
+  // 2.71, 16x1000 3.60 -> 3.72 (one prefetch per 8 floats there).
   const float* xa = nullptr;
   V m0 = S::set(-kInf), m1 = m0;
   V op(V v) const { return Log ? v + f : v * f; }
@@ -758,7 +762,7 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
     float m = max_of(0), f = 0.0f;
     float* yp = nullptr;  // the previous row, if its pass 3 is pending, with factor f
     for (std::size_t r = 0; r < job.rows; ++r) {
-      const float *xn = row_x(r + 1), *ahead = row_x(r + 2);
+      const float* xn = row_x(r + 1);
       double sum = 0.0;
       float mn = 0.0f;
       const V vf = S::set(f);
@@ -782,9 +786,9 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
         sum = pass2(r, m, Side<S, Log, false, false>{nullptr, nullptr, vf}, xn).first;
         if (xn) mn = max_of(r + 1);
       } else if (xn && yp) {
-        std::tie(sum, mn) = pass2(r, m, Side<S, Log, true, true>{xn, yp, vf}, ahead);
+        std::tie(sum, mn) = pass2(r, m, Side<S, Log, true, true>{xn, yp, vf}, nullptr);
       } else if (xn) {
-        std::tie(sum, mn) = pass2(r, m, Side<S, Log, true, false>{xn, nullptr, vf}, ahead);
+        std::tie(sum, mn) = pass2(r, m, Side<S, Log, true, false>{xn, nullptr, vf}, nullptr);
       } else if (yp) {
         sum = pass2(r, m, Side<S, Log, false, true>{nullptr, yp, vf}, nullptr).first;
       } else {
