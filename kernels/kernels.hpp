@@ -32,8 +32,9 @@ struct Table {
   // y *= f, or y += f when log
   void (*finish)(float* y, std::size_t n, float f, bool log);
   // The two passes of a row too long for the caches (src/parallel.cpp):
-  // *m = the chunk's max; if finite, returns the sum of e_i (stores nothing)
-  double (*max_exp_sum)(const float* x, std::size_t n, float c, bool log, float* m);
+  // *m = the chunk's max; if finite, returns the sum of e_i (stores nothing);
+  // meanwhile prefetches next[0, n) (the next chunk, or null) into L2
+  double (*max_exp_sum)(const float* x, std::size_t n, float c, bool log, float* m, const float* next);
   // y = e_i * f, or a_i + f when log, with non-temporal stores where the ISA has them
   void (*exp_scale)(const float* x, float* y, std::size_t n, float m, float c, float f, bool log);
   // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.

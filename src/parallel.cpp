@@ -94,7 +94,8 @@ void split_row(const Table& t, bool log, const Job& row, int threads) {
 // The two-pass form of a row too long for the caches: x is read twice and y
 // written once (the three-pass form reads x twice and y once and writes y twice).
 //   1. per chunk k: m_k = max, s_k = sum of exp((x_i - m_k)c); the chunk is read
-//      from memory for the max and again from L2 for the exps;
+//      for the max and again for the exps, both from L2: chunk k + 1 is
+//      prefetched during chunk k's exps (max_exp_sum_chunk in softmax.hpp);
 //   2. M = max m_k, S = sum of s_k exp((m_k - M)c) in index order, in double;
 //      per chunk, y_i = e_i exp((m_k - M)c) / S or a_i + (m_k - M)c - log S,
 //      with e_i (a_i) recomputed from x, and streamed to memory.
@@ -111,7 +112,10 @@ struct LongRow {
   bool finite = true;
 
   std::size_t len(std::size_t k) const { return k + 1 < chunks ? chunk : row.cols - k * chunk; }
-  void stats(std::size_t k) { s[k] = t.max_exp_sum(row.x + k * chunk, len(k), row.inv_temperature, log, &m[k]); }
+  void stats(std::size_t k) {
+    const float* next = k + 1 < chunks && len(k + 1) == len(k) ? row.x + (k + 1) * chunk : nullptr;  // never past the row
+    s[k] = t.max_exp_sum(row.x + k * chunk, len(k), row.inv_temperature, log, &m[k], next);
+  }
   void combine() {
     float mx = m[0];
     for (std::size_t k = 1; k < chunks; ++k)
