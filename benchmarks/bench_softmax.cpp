@@ -7,8 +7,9 @@
 // Names:  <op>/<impl>/<rows>x<cols>  op   = softmax | log_softmax
 //                                    impl = scalar | avx2 | avx512 | neon | auto | naive | onednn
 //         memcpy/<rows>x<cols>
-//         softmax_threads/<impl>/<rows>x<cols>/t<N>   impl = auto | avx512 | avx2 (Google Benchmark
-//                                    appends /process_time/real_time)
+//         softmax_threads/<impl>/<rows>x<cols>/t<N>   impl = auto | avx512 | avx2 | traffic
+//                                    (the shape's memory traffic alone, see run_traffic; Google
+//                                    Benchmark appends /process_time/real_time)
 // "auto" is the dispatched path (no Options::isa). Counters: items_per_second
 // (elements/s) and bytes_per_second (8 bytes per element: a float read, a float written).
 // Single thread (CPU time of the calling thread), except softmax_threads: Options::threads = N,
@@ -30,14 +31,19 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #ifdef SIMDSOFTMAX_BENCH_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -364,6 +370,69 @@ std::string onednn_version() {
 }
 #endif
 
+// The memory roof of the threads cases: the bytes the library moves for a shape,
+// with no arithmetic, on N threads (std::thread, split as the library splits:
+// rows in blocks, a single row in halves). Rows of 2^22 floats and more are
+// read twice (the two-pass form, src/parallel.cpp), shorter rows once (their
+// second read hits the caches); y is written with non-temporal stores, as the
+// library does for batches past the L3 and for long rows. Its tN / t1 is how
+// much faster this machine moves those bytes on N threads than on one: the
+// ceiling of the library's speedup once the data is past the caches.
+#ifdef __SSE2__
+float traffic_sum(const float* x, std::size_t n) {
+  __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm_add_ps(s0, _mm_loadu_ps(x + i)), s1 = _mm_add_ps(s1, _mm_loadu_ps(x + i + 4));
+    s2 = _mm_add_ps(s2, _mm_loadu_ps(x + i + 8)), s3 = _mm_add_ps(s3, _mm_loadu_ps(x + i + 12));
+  }
+  alignas(16) float b[4];
+  _mm_store_ps(b, _mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3)));
+  float t = b[0] + b[1] + b[2] + b[3];
+  for (; i < n; ++i) t += x[i];
+  return t;
+}
+void traffic_copy(const float* x, float* y, std::size_t n) {
+  std::size_t i = 0;
+  for (; i < n && reinterpret_cast<std::uintptr_t>(y + i) % 16; ++i) y[i] = x[i];
+  for (; i + 4 <= n; i += 4) _mm_stream_ps(y + i, _mm_loadu_ps(x + i));
+  for (; i < n; ++i) y[i] = x[i];
+  _mm_sfence();
+}
+#else
+float traffic_sum(const float* x, std::size_t n) { return std::accumulate(x, x + n, 0.0f); }
+void traffic_copy(const float* x, float* y, std::size_t n) { std::memcpy(y, x, n * sizeof(float)); }
+#endif
+
+void run_traffic(benchmark::State& state, const Config& cfg, Shape s) {
+  const float* x;
+  float* y;
+  if (!get_buffers(state, s.elems(), &x, &y)) return;
+  const std::size_t n = static_cast<std::size_t>(cfg.threads);
+  const bool split_row = s.rows < n, twice = s.cols >= (std::size_t{1} << 22);
+  std::vector<float> sums(n);
+  const auto each = [&](auto body) {  // body(begin, end) on element ranges, one per thread
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < n; ++t) {
+      const std::size_t unit = split_row ? s.cols : s.rows, b = unit * t / n, e = unit * (t + 1) / n;
+      const std::size_t k = split_row ? 1 : s.cols;  // elements per unit
+      pool.emplace_back([&body, b, e, k, t] { body(b * k, e * k, t); });
+    }
+    for (std::thread& th : pool) th.join();
+  };
+  for (auto _ : state) {
+    for (std::size_t r = 0; r < (split_row ? s.rows : 1); ++r) {
+      const float* xr = x + r * s.cols;
+      float* yr = y + r * s.cols;
+      if (twice) each([&](std::size_t b, std::size_t e, std::size_t t) { sums[t] += traffic_sum(xr + b, e - b); });
+      each([&](std::size_t b, std::size_t e, std::size_t) { traffic_copy(xr + b, yr + b, e - b); });
+    }
+    benchmark::DoNotOptimize(sums.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
 // Options::threads scaling (issue: multi-core): softmax through the public API with
 // threads = N, timed by the wall clock. A batch of 4096 rows, a batch of 64 vocab rows
 // and one 2^26-element row (256 MiB in + 256 MiB out: split into chunks across threads).
@@ -384,6 +453,12 @@ void register_threads() {
             ->UseRealTime()              // other threads' work shows only on the wall clock
             ->MeasureProcessCPUTime();   // cpu_time: every thread's, to show how many were busy
       }
+    }
+    for (int n : kThreadCounts) {
+      Config cfg;
+      cfg.threads = n;
+      const std::string name = "softmax_threads/traffic/" + s.str() + "/t" + std::to_string(n);
+      benchmark::RegisterBenchmark(name.c_str(), run_traffic, cfg, s)->UseRealTime()->MeasureProcessCPUTime();
     }
   }
   benchmark::AddCustomContext("thread_shapes", shapes);

@@ -41,7 +41,7 @@ OPS = ["softmax", "log_softmax"]
 NOT_AVAILABLE = "not available on this CPU"
 NOISY = 0.10  # flag medians whose repetitions' coefficient of variation exceeds 10%
 THREADS = "softmax_threads"  # softmax_threads/<impl>/<shape>/t<N>/...: Options::threads = N
-THREAD_IMPLS = ["auto", "avx512", "avx2"]
+THREAD_IMPLS = ["auto", "avx512", "avx2", "traffic"]
 
 
 def cpu_model():
@@ -177,6 +177,10 @@ def build_threads_table(data, values, noisy):
         "`CPU ÷ wall`: the whole process's CPU time over wall time at N threads: about N when N",
         "threads ran the whole time (waiting at a barrier counts too), below N when other processes",
         "took the cores. Speedups need idle cores: see the load average above.",
+        "`traffic`: not softmax but the bytes the library moves for that shape (x read, twice for",
+        "rows of 2^22 floats and more; y streamed), with no arithmetic, split across N threads the",
+        "same way: its `tN ÷ t1` is how much more memory bandwidth N threads get here, the ceiling",
+        "of a speedup once the data is past the caches.",
         "",
     ]
     notes = [f"{', '.join(names)}: {why}" for why, names in skipped.items()]
