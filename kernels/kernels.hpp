@@ -41,6 +41,9 @@ struct Table {
   void (*exp)(const float* x, float* y, std::size_t n);
   // y[i] = the kernels' log(x[i]) of a row's sum (normal x[i] > 0, and NaN); for the log test.
   void (*log)(const float* x, float* y, std::size_t n);
+  // Rows at least this long take the two-pass form also below 2^22 floats when
+  // their batch is past the last-level cache (src/parallel.cpp); 0: never.
+  std::size_t two_pass_batch_cols;
 };
 
 // One per ISA compiled in (see cmake/SimdsoftmaxKernels.cmake).

@@ -33,6 +33,7 @@ struct SimdXsimd {
   static constexpr bool kLoadAhead = false;  // exp_sum in softmax.hpp
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
+  static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -116,6 +117,17 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr bool kLoadAhead = true;
   static constexpr std::size_t kLogScratchMin = 2, kLogScratchMax = 7;
   static constexpr bool log_store_early(std::size_t nv) { return nv == 8; }
+  // Rows of 2^20 floats and more in batches past 32 MiB (x and y) take the
+  // two-pass form (src/parallel.cpp), with its next-chunk prefetch.
+  // benchmarks/ab.sh, medians of 9, three-pass -> two-pass (Gelem/s), five
+  // runs: softmax 4x1048576 2.51 -> 2.62, 2.12 -> 2.51, 2.74 -> 2.73, 2.36 ->
+  // 2.61, 2.61 -> 2.65; 2x2097152 2.19 -> 2.52, 2.48 -> 2.66, 2.54 -> 2.66;
+  // 8x1048576 1.90 -> 2.00, 1.98 -> 2.06; log_softmax 4x1048576 2.07 -> 2.71,
+  // 2.43 -> 2.77. At 2^19 it won in one run and lost in two (8x524288 2.09 ->
+  // 2.32, 3.06 -> 2.75, 2.77 -> 2.64); not for small batches, in the L3
+  // (1x1048576 4.15 -> 2.83), nor on AVX2, whose exp costs more (4x1048576
+  // 2.03 -> 1.78): the two-pass form computes each exp twice.
+  static constexpr std::size_t kTwoPassBatchCols = std::size_t{1} << 20;
   // xsimd 8.1.0 has no AVX-512 fma: its generic x*y + z is fused only when GCC
   // contracts it (-O2 and up); unfused, the exp measured 2.21 ulp.
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }

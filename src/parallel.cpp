@@ -164,9 +164,21 @@ void long_row(const Table& t, bool log, const Job& row, int threads) {
   if (!r.finite) run_rows(t, log, row);  // NaN / inf rows: rare, exact rules, one thread
 }
 
+// Whether a job's rows take the two-pass form: rows of 2^22 floats and more;
+// on ISAs where it measured faster (Table::two_pass_batch_cols), shorter rows
+// too when the whole batch (x and y) is past this machine's 32 MiB L3. Decided
+// once for the whole job, before it is split across threads, so a row's bits
+// do not depend on the thread count (they may differ from the same row alone).
+constexpr std::size_t kTwoPassBatchBytes = std::size_t{32} << 20;
+bool two_pass(const Table& t, const Job& job) {
+  if (job.cols >= kTwoPassCols) return true;
+  return t.two_pass_batch_cols && job.cols >= t.two_pass_batch_cols &&
+         2 * job.rows * job.cols * sizeof(float) >= kTwoPassBatchBytes;
+}
+
 // Rows on the calling thread.
-void serial(const Table& t, bool log, const Job& job) {
-  if (job.cols < kTwoPassCols) return run_rows(t, log, job);
+void serial(const Table& t, bool log, const Job& job, bool two) {
+  if (!two) return run_rows(t, log, job);
   for (std::size_t r = 0; r < job.rows; ++r) long_row(t, log, rows_of(job, r, 1), 1);
 }
 
@@ -178,6 +190,7 @@ std::size_t sum_chunk(std::size_t cols) noexcept {
 }
 
 void execute(const Table& t, bool log, const Job& job, int threads) {
+  const bool two = two_pass(t, job);
 #ifdef SIMDSOFTMAX_OPENMP
   std::size_t n = threads == 0 ? static_cast<std::size_t>(omp_get_num_procs()) : static_cast<std::size_t>(threads);
   const std::size_t work = job.rows * job.cols;  // no overflow: checked by the caller
@@ -190,21 +203,21 @@ void execute(const Table& t, bool log, const Job& job, int threads) {
       const DefaultFpEnv env;
       const std::size_t id = static_cast<std::size_t>(omp_get_thread_num()), teams = static_cast<std::size_t>(omp_get_num_threads());
       const std::size_t r0 = job.rows * id / teams, r1 = job.rows * (id + 1) / teams;
-      if (r1 > r0) serial(t, log, rows_of(job, r0, r1 - r0));
+      if (r1 > r0) serial(t, log, rows_of(job, r0, r1 - r0), two);
     }
     return;
   }
   if (n > 1 && job.cols >= 2 * job.chunk) {  // fewer rows than threads, and rows long enough to split
     for (std::size_t r = 0; r < job.rows; ++r) {
       const Job row = rows_of(job, r, 1);
-      job.cols < kTwoPassCols ? split_row(t, log, row, static_cast<int>(n)) : long_row(t, log, row, static_cast<int>(n));
+      two ? long_row(t, log, row, static_cast<int>(n)) : split_row(t, log, row, static_cast<int>(n));
     }
     return;
   }
 #else
   (void)threads;
 #endif
-  serial(t, log, job);
+  serial(t, log, job, two);
 }
 
 }  // namespace simdsoftmax::detail

@@ -373,5 +373,41 @@ TEST_P(OptionsThreads, LargeStridedBatchAccuracy) {
   }
 }
 
+// Rows of 2^20 floats and more in a batch past 32 MiB (x and y) take the
+// two-pass form on AVX-512 (src/parallel.cpp, two_pass; elsewhere the
+// three-pass form): decided for the whole batch, so the bits are the same on
+// every thread count. Strided, with a fully masked first chunk in row 1.
+TEST_P(OptionsThreads, TwoPassBatchAccuracy) {
+  SST_SKIP_IF_UNAVAILABLE(GetParam());
+  constexpr std::size_t rows = 4, cols = (std::size_t{1} << 20) + 13, xs = cols + 3, ys = cols + 5;
+  static_assert(2 * rows * cols * sizeof(float) >= (std::size_t{32} << 20), "past the batch threshold");
+  std::vector<float> x = uniform(rows * xs, -20.0f, 20.0f, 7600);
+  std::fill(x.begin() + xs, x.begin() + xs + kChunk, -kInf);
+  const std::size_t ylen = (rows - 1) * ys + cols + kGuard;
+  std::vector<float> y(ylen), want(ylen);
+  for (float t : temperatures()) {
+    std::vector<Reference> refs;
+    for (std::size_t r = 0; r < rows; ++r) refs.push_back(reference(x.data() + r * xs, cols, t));
+    for (Op op : {Op::softmax, Op::log_softmax}) {
+      if (emulated() && op == Op::log_softmax) continue;  // under qemu: softmax (the path is avx512-only)
+      for (int threads : {1, 2, 3}) {
+        SCOPED_TRACE(::testing::Message() << op_name(op) << " T=" << t << " threads=" << threads);
+        std::fill(y.begin(), y.end(), sentinel());
+        call_strided(op, x.data(), xs, y.data(), ys, rows, cols, topts(t, threads));
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::size_t gap = r * ys + cols, gap_end = r + 1 < rows ? (r + 1) * ys : ylen;
+          ASSERT_TRUE(check_op(op, x.data() + r * xs, y.data() + r * ys, cols, t, &refs[r])) << "row " << r;
+          ASSERT_EQ(first_touched(y.data(), gap, gap_end), gap_end) << "wrote into the gap after row " << r;
+        }
+        ASSERT_TRUE(all_equal(y.data(), ys, ys + kChunk, op == Op::softmax ? 0.0f : -kInf)) << "masked chunk";
+        if (threads == 1)
+          want = y;
+        else
+          ASSERT_TRUE(same_bits(y.data(), want.data(), ylen));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sst
