@@ -430,6 +430,14 @@ struct InRegisters {
   template <std::size_t R, bool Defer = Log>
   __attribute__((always_inline)) static void compute(const Job& job, std::size_t row, V (&v)[R][NV], const V (&m)[R],
                                                      float* sums) {
+    V sum[R];
+    if (exps<R, Defer>(job, row, v, m, sums, sum)) tail<R, Defer>(job, row, v, sum, sums);
+  }
+  // compute's first part: the exps and the sums reduced to every lane; false
+  // if the rows were finished by nonfinite_row instead (then no tail).
+  template <std::size_t R, bool Defer>
+  __attribute__((always_inline)) static bool exps(const Job& job, std::size_t row, V (&v)[R][NV], const V (&m)[R],
+                                                  float* sums, V (&sum)[R]) {
     const std::size_t r = job.cols - (NV - 1) * W;
     bool finite = true;
     for (std::size_t q = 0; q < R; ++q) {
@@ -446,9 +454,8 @@ struct InRegisters {
       } else {
         nonfinite_row<Log>(job.x + row * job.x_stride, job.y + row * job.y_stride, job.cols, S::first(m[0]));
       }
-      return;
+      return false;
     }
-    V sum[R];
     for (std::size_t q = 0; q < R; ++q) {
       const Logits<S, Scaled> logit(m[q], job.inv_temperature);
       sum[q] = S::set(0.0f);
@@ -469,6 +476,13 @@ struct InRegisters {
     if constexpr (R == 4) S::allsum4(sum);
     else if constexpr (R == 2) S::allsum2(sum[0], sum[1]);
     else sum[0] = S::allsum(sum[0]);
+    return true;
+  }
+  // compute's second part: scale and store (softmax), or keep the sums (Defer).
+  template <std::size_t R, bool Defer>
+  __attribute__((always_inline)) static void tail(const Job& job, std::size_t row, V (&v)[R][NV], const V (&sum)[R],
+                                                  float* sums) {
+    const std::size_t r = job.cols - (NV - 1) * W;
     for (std::size_t q = 0; q < R; ++q) {
       if (Defer) {
         sums[q] = S::first(sum[q]);
@@ -513,6 +527,37 @@ struct InRegisters {
         compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
         after(j, Rows{});
       }
+    } else if (kDeferTail && g >= kPair) {
+      V v[kPair][NV], m[kPair], vp[kPair][NV], sp[kPair];
+      load<kPair>(job, row0, v, m);
+      bool pending = false;  // rows jp.. have their exps done, not their tail
+      std::size_t jp = 0;
+      for (;; j += kPair) {
+        const bool more = j + 2 * kPair <= g;
+        V vn[kPair][NV], mn[kPair], sum[kPair];
+        if (more) load<kPair>(job, row0 + j + kPair, vn, mn);
+        const bool ok = exps<kPair, Defer>(job, row0 + j, v, m, sums + j, sum);
+        if (pending) {
+          tail<kPair, Defer>(job, row0 + jp, vp, sp, sums + jp);
+          after(jp, Rows{});
+        }
+        if (!ok) after(j, Rows{});
+        pending = ok, jp = j;
+        for (std::size_t q = 0; q < kPair; ++q) {
+          sp[q] = sum[q];
+          for (std::size_t k = 0; k < NV; ++k) vp[q][k] = v[q][k];
+        }
+        if (!more) break;
+        for (std::size_t q = 0; q < kPair; ++q) {
+          m[q] = mn[q];
+          for (std::size_t k = 0; k < NV; ++k) v[q][k] = vn[q][k];
+        }
+      }
+      if (pending) {
+        tail<kPair, Defer>(job, row0 + jp, vp, sp, sums + jp);
+        after(jp, Rows{});
+      }
+      j += kPair;
     } else if (g >= kPair) {
       V v[kPair][NV], m[kPair];
       load<kPair>(job, row0, v, m);
@@ -536,6 +581,14 @@ struct InRegisters {
       compute<1, Defer>(job, row0 + j, v1, m1, sums + j);
     }
   }
+  // Softmax, where pipelined: the tail of rows j (divide, scale, store) is
+  // issued after the exps of rows j + kPair, so the exps do not wait behind
+  // the sum reduction and divide in the scheduler. benchmarks/ab.sh, medians of
+  // 11 (avx512, Gelem/s), two runs: 512x32 3.24-3.26 -> 3.34-3.41, 1024x16
+  // 2.61-2.67 -> 2.68-2.77, 131072x32 3.12-3.19 -> 3.27-3.29, 32768x128 3.94
+  // -> 4.03-4.11, 32768x96 3.99 -> 4.26. Log-softmax lost (512x32 3.12 ->
+  // 2.65, 1024x16 2.45 -> 1.60; its tail is a store, or nothing).
+  static constexpr bool kDeferTail = kPipeline && !Log;
   static constexpr bool kMixed = S::kMixedRows > (Log ? 1 : 0) && NV >= 3 && (kPipeline || !S::kPipelineRows);
   static void run(const Job& job) {
     if constexpr (kMixed)
