@@ -583,12 +583,13 @@ struct InRegisters {
   }
   // Softmax, where pipelined and not run_mixed: the tail of rows j (divide,
   // scale, store) is issued after the exps of rows j + kPair, so the exps do
-  // not wait behind the sum reduction and divide in the scheduler. benchmarks/ab.sh, medians of
-  // 11 (avx512, Gelem/s), two runs: 512x32 3.24-3.26 -> 3.34-3.41, 1024x16
-  // 2.61-2.67 -> 2.68-2.77, 131072x32 3.12-3.19 -> 3.27-3.29, 32768x128 3.94
-  // -> 4.03-4.11, 32768x96 3.99 -> 4.26. Log-softmax lost (512x32 3.12 ->
-  // 2.65, 1024x16 2.45 -> 1.60; its tail is a store, or nothing), and so did
-  // run_mixed (Defer; 128x128 4.40 -> 3.42).
+  // not wait behind the sum reduction and divide in the scheduler.
+  // benchmarks/ab.sh, medians of 11 (avx512, Gelem/s), two runs: 512x32
+  // 3.24-3.26 -> 3.34-3.41, 1024x16 2.61-2.67 -> 2.68-2.77, 131072x32
+  // 3.12-3.19 -> 3.27-3.29, 32768x128 3.94 -> 4.03-4.11, 32768x96 3.99 ->
+  // 4.26. Log-softmax lost (512x32 3.12 -> 2.65, 1024x16 2.45 -> 1.60; its
+  // tail is a store, or nothing), and so did run_mixed (Defer; 128x128 4.40
+  // -> 3.42).
   static constexpr bool kDeferTail = kPipeline && !Log;
   static constexpr bool kMixed = S::kMixedRows > (Log ? 1 : 0) && NV >= 3 && (kPipeline || !S::kPipelineRows);
   static void run(const Job& job) {
