@@ -44,6 +44,7 @@ struct Simd<scalar_arch> {
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
+  static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
 
   static V load(const float* p) {
     V r;

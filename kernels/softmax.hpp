@@ -416,7 +416,7 @@ struct InRegisters {
   }
 
   // Phase 2: softmax writes the result; with Defer (log-softmax, run_mixed) it
-  // writes e_i or a_i unscaled and leaves each row's sum in sums[] (entries of
+  // writes e_i or a_i unscaled and leaves each row's sum (or lane partials, kSumStride) in sums[] (entries of
   // rows finished by nonfinite_row stay 1).
   // Log-softmax stores each a_i as soon as it is computed where
   // S::log_store_early(NV): stored after the row's exps (as in the source
@@ -427,6 +427,24 @@ struct InRegisters {
   // it lost up to 11% (128x64 3.66 -> 3.27, 8192x224 3.64 -> 3.38), so only 8.
   // avx2 gained at every length: 512x32 2.10 -> 2.35, 131072x32 2.07 -> 2.29.
   static constexpr bool kStoreEarly = Log && S::log_store_early(NV);
+  // With Defer, a row's sum leaves exps() as its vector of lane partials
+  // (kSumStride floats per row in sums[]) where S::sum_rows reduces W rows'
+  // partials at once, in allsum's order (the same bits): the group's one
+  // vector divide or log then takes reduce_sums(sums). A 16-row transposed
+  // sum is 46 operations instead of 16 allsum, and no row's reduction sits
+  // between two rows' exps. benchmarks/ab.sh, medians of 11 (avx512, Gelem/s):
+  // softmax 128x128 4.46 -> 4.58, 256x128 4.56 -> 4.80, 128x64 3.78 -> 4.07,
+  // 128x96 4.35 -> 4.62; log_softmax 128x128 4.32 -> 4.64, 512x32 3.22 ->
+  // 3.39, 131072x32 2.80 -> 3.04. Rows finished by nonfinite_row keep their
+  // init_sums entry (sum 1).
+  static constexpr std::size_t kSumStride = S::kSumRows ? W : 1;
+  static void init_sums(float* sums) {
+    for (std::size_t j = 0; j < W * kSumStride; ++j) sums[j] = j % kSumStride == 0 ? 1.0f : 0.0f;
+  }
+  static V reduce_sums(const float* sums) {
+    if constexpr (kSumStride == 1) return S::load(sums);
+    else return S::sum_rows(sums);
+  }
   template <std::size_t R, bool Defer = Log>
   __attribute__((always_inline)) static void compute(const Job& job, std::size_t row, V (&v)[R][NV], const V (&m)[R],
                                                      float* sums) {
@@ -449,7 +467,7 @@ struct InRegisters {
         for (std::size_t q = 0; q < R; ++q) {
           V v1[1][NV], m1[1];
           load<1>(job, row + q, v1, m1);
-          compute<1, Defer>(job, row + q, v1, m1, sums + q);
+          compute<1, Defer>(job, row + q, v1, m1, sums + q * kSumStride);
         }
       } else {
         nonfinite_row<Log>(job.x + row * job.x_stride, job.y + row * job.y_stride, job.cols, S::first(m[0]));
@@ -473,6 +491,7 @@ struct InRegisters {
         if (!Log) v[q][k] = e;
       }
     }
+    if constexpr (Defer && kSumStride > 1) return true;
     if constexpr (R == 4) S::allsum4(sum);
     else if constexpr (R == 2) S::allsum2(sum[0], sum[1]);
     else sum[0] = S::allsum(sum[0]);
@@ -485,7 +504,8 @@ struct InRegisters {
     const std::size_t r = job.cols - (NV - 1) * W;
     for (std::size_t q = 0; q < R; ++q) {
       if (Defer) {
-        sums[q] = S::first(sum[q]);
+        if constexpr (kSumStride > 1) S::store(sums + q * kSumStride, sum[q]);
+        else sums[q] = S::first(sum[q]);
       } else {
         const V f = S::set(1.0f / S::first(sum[q]));  // a scalar divide: cheaper than a vector one
         for (std::size_t k = 0; k < NV; ++k) v[q][k] = v[q][k] * f;
@@ -524,7 +544,7 @@ struct InRegisters {
       for (; j + kPair <= g; j += kPair) {
         V v[kPair][NV], m[kPair];
         load<kPair>(job, row0 + j, v, m);
-        compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
+        compute<kPair, Defer>(job, row0 + j, v, m, sums + j * kSumStride);
         after(j, Rows{});
       }
     } else if (kDeferTail && !Defer && g >= kPair) {
@@ -536,9 +556,9 @@ struct InRegisters {
         const bool more = j + 2 * kPair <= g;
         V vn[kPair][NV], mn[kPair], sum[kPair];
         if (more) load<kPair>(job, row0 + j + kPair, vn, mn);
-        const bool ok = exps<kPair, Defer>(job, row0 + j, v, m, sums + j, sum);
+        const bool ok = exps<kPair, Defer>(job, row0 + j, v, m, sums + j * kSumStride, sum);
         if (pending) {
-          tail<kPair, Defer>(job, row0 + jp, vp, sp, sums + jp);
+          tail<kPair, Defer>(job, row0 + jp, vp, sp, sums + jp * kSumStride);
           after(jp, Rows{});
         }
         if (!ok) after(j, Rows{});
@@ -554,7 +574,7 @@ struct InRegisters {
         }
       }
       if (pending) {
-        tail<kPair, Defer>(job, row0 + jp, vp, sp, sums + jp);
+        tail<kPair, Defer>(job, row0 + jp, vp, sp, sums + jp * kSumStride);
         after(jp, Rows{});
       }
       j += kPair;
@@ -564,21 +584,21 @@ struct InRegisters {
       for (; j + 2 * kPair <= g; j += kPair) {
         V vn[kPair][NV], mn[kPair];
         load<kPair>(job, row0 + j + kPair, vn, mn);
-        compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
+        compute<kPair, Defer>(job, row0 + j, v, m, sums + j * kSumStride);
         after(j, Rows{});
         for (std::size_t q = 0; q < kPair; ++q) {
           m[q] = mn[q];
           for (std::size_t k = 0; k < NV; ++k) v[q][k] = vn[q][k];
         }
       }
-      compute<kPair, Defer>(job, row0 + j, v, m, sums + j);
+      compute<kPair, Defer>(job, row0 + j, v, m, sums + j * kSumStride);
       after(j, Rows{});
       j += kPair;
     }
     for (; j < g; ++j) {
       V v1[1][NV], m1[1];
       load<1>(job, row0 + j, v1, m1);
-      compute<1, Defer>(job, row0 + j, v1, m1, sums + j);
+      compute<1, Defer>(job, row0 + j, v1, m1, sums + j * kSumStride);
     }
   }
   // Softmax, where pipelined and not run_mixed: the tail of rows j (divide,
@@ -595,20 +615,20 @@ struct InRegisters {
   static void run(const Job& job) {
     if constexpr (kMixed)
       if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes) return run_mixed(job);
-    alignas(64) float sums[W], logs[W];
+    alignas(64) float sums[W * kSumStride], logs[W];
     if constexpr (Log && NV >= S::kLogScratchMin && NV <= S::kLogScratchMax) return run_scratch(job);
     std::size_t done = 0;  // log-softmax: rows before `done` are finished
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
       const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
       if (Log)
-        for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // log(1) = 0: lanes with no row to finish
+        init_sums(sums);  // log(1) = 0: lanes with no row to finish
       group<Log>(job, row0, g, sums, [](std::size_t, auto) {});
       if constexpr (Log && kDelayFinish) {  // finish the previous group; this group's log runs meanwhile
         finish_logs(job, done, row0, logs);
-        S::store(logs, S::log_normal(S::load(sums)));
+        S::store(logs, S::log_normal(reduce_sums(sums)));
         done = row0;
       } else if constexpr (Log) {
-        S::store(logs, S::log_normal(S::load(sums)));
+        S::store(logs, S::log_normal(reduce_sums(sums)));
         finish_logs(job, row0, row0 + g, logs);
       }
     }
@@ -641,13 +661,13 @@ struct InRegisters {
     // the second buffer starts 2 KiB (mod 4 KiB) after the first: row j of one
     // is loaded right after row j of the other is stored (4 KiB aliasing)
     constexpr std::size_t kBuf = (kG * kRow + 1023) / 1024 * 1024 + 512;
-    alignas(64) float sums[W], logs[W], scratch[kBuf + kG * kRow];
+    alignas(64) float sums[W * kSumStride], logs[W], scratch[kBuf + kG * kRow];
     Job sj = job;
     sj.y_stride = kRow;
     std::size_t prev = 0, prev_g = 0, b = 0;  // the group waiting to be finished, in buffer b ^ 1
     for (std::size_t row0 = 0; row0 < job.rows; row0 += kG, b ^= 1) {
       const std::size_t g = job.rows - row0 < kG ? job.rows - row0 : kG;
-      for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // log(1) = 0 (and rows finished by nonfinite_row)
+      init_sums(sums);  // log(1) = 0 (and rows finished by nonfinite_row)
       sj.x = job.x + row0 * job.x_stride;
       sj.y = scratch + b * kBuf;
       const float* pb = scratch + (b ^ 1) * kBuf;
@@ -655,7 +675,7 @@ struct InRegisters {
         if (j + rows.value <= prev_g) finish_scratch(job, prev + j, rows.value, pb + j * kRow, logs + j);
       });
       for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) finish_scratch(job, prev + q, 1, pb + q * kRow, logs + q);
-      S::store(logs, S::log_normal(S::load(sums)));
+      S::store(logs, S::log_normal(reduce_sums(sums)));
       prev = row0, prev_g = g;
     }
     finish_scratch(job, prev, prev_g, scratch + (b ^ 1) * kBuf, logs);
@@ -692,17 +712,17 @@ struct InRegisters {
   // log_softmax (128x32 2.01 -> 1.81), scalar; and, as for rows_three_pass,
   // batches past kPipelineBytes.
   static void run_mixed(const Job& job) {
-    alignas(64) float sums[W], fs[W];
+    alignas(64) float sums[W * kSumStride], fs[W];
     std::size_t prev = 0, prev_g = 0;  // the group waiting to be scaled
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
       const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
-      for (std::size_t j = 0; j < W; ++j) sums[j] = 1.0f;  // f = 1 or log(1) = 0: nothing to scale
+      init_sums(sums);  // f = 1 or log(1) = 0: nothing to scale
       group<true>(job, row0, g, sums, [&](std::size_t j, auto rows) {
         if (j + rows.value <= prev_g) scale_rows<decltype(rows)::value>(job, prev + j, fs + j);
       });
       // the previous group's rows not scaled above (after(j, ...) runs for full pairs or fours only)
       for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
-      const V s = S::load(sums);
+      const V s = reduce_sums(sums);
       S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
       prev = row0, prev_g = g;
     }
