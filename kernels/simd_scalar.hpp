@@ -39,7 +39,7 @@ struct Simd<scalar_arch> {
   static constexpr std::size_t kRegVectors = 8;
   static constexpr std::size_t kRowVectors = 8;
   static constexpr bool kPipelineRows = false;
-  static constexpr int kMixedRows = 0;
+  static constexpr bool mixed_rows(bool, std::size_t, bool) { return false; }
   static constexpr bool kLoadAhead = false;
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }

@@ -29,7 +29,9 @@ struct SimdXsimd {
   static constexpr std::size_t kRegVectors = 8;
   static constexpr std::size_t kRowVectors = 8;  // the longest InRegisters rows (vectors)
   static constexpr bool kPipelineRows = false;  // see InRegisters in softmax.hpp
-  static constexpr int kMixedRows = 0;  // InRegisters::run_mixed: 0 never, 1 softmax, 2 both
+  // InRegisters::run_mixed for log-softmax or not, rows of nv vectors, whose
+  // last is partial (tail) or not
+  static constexpr bool mixed_rows(bool, std::size_t, bool) { return false; }
   static constexpr bool kLoadAhead = false;  // exp_sum in softmax.hpp
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
@@ -114,7 +116,7 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // log_softmax 3.80 vs 3.70, 3.11 vs 2.66. (AVX2: InRegisters wins up to 8.)
   static constexpr std::size_t kRowVectors = 14;
   static constexpr bool kPipelineRows = true;
-  static constexpr int kMixedRows = 2;
+  static constexpr bool mixed_rows(bool log, std::size_t nv, bool tail) { return log ? nv >= 3 : !tail; }
   static constexpr bool kLoadAhead = true;
   static constexpr std::size_t kLogScratchMin = 2, kLogScratchMax = 7;
   static constexpr bool log_store_early(std::size_t nv) { return nv == 8; }
@@ -245,7 +247,8 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
 #if defined(__AVX2__)
 template <>
 struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
-  static constexpr int kMixedRows = 1;  // run_mixed lost on avx2 log_softmax (softmax.hpp)
+  // run_mixed lost on avx2 log_softmax (softmax.hpp)
+  static constexpr bool mixed_rows(bool log, std::size_t nv, bool) { return !log && nv >= 3; }
   static constexpr bool log_store_early(std::size_t) { return true; }
   // vmaskmovps: masked-off lanes are neither read nor written. The mask for the
   // first r lanes is 8 consecutive ints of {-1 x8, 0 x8} starting at 8 - r.

@@ -611,10 +611,12 @@ struct InRegisters {
   // tail is a store, or nothing), and so did run_mixed (Defer; 128x128 4.40
   // -> 3.42).
   static constexpr bool kDeferTail = kPipeline && !Log;
-  static constexpr bool kMixed = S::kMixedRows > (Log ? 1 : 0) && NV >= 3 && (kPipeline || !S::kPipelineRows);
+  static constexpr bool kMixed = (S::mixed_rows(Log, NV, false) || S::mixed_rows(Log, NV, true)) &&
+                                 (kPipeline || !S::kPipelineRows);
   static void run(const Job& job) {
     if constexpr (kMixed)
-      if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes) return run_mixed(job);
+      if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes && S::mixed_rows(Log, NV, job.cols % W != 0))
+        return run_mixed(job);
     alignas(64) float sums[W * kSumStride], logs[W];
     if constexpr (Log && NV >= S::kLogScratchMin && NV <= S::kLogScratchMax) return run_scratch(job);
     std::size_t done = 0;  // log-softmax: rows before `done` are finished
@@ -707,10 +709,17 @@ struct InRegisters {
   // run_mixed: avx512 softmax 128x128 3.84-3.86 -> 4.45-4.54, 128x96 4.03 ->
   // 4.42, log_softmax 128x128 3.81-3.89 -> 4.03-4.17, 128x96 3.69 -> 4.20;
   // avx2 softmax 128x24 1.98 -> 2.17, 128x48 2.42 -> 2.57. Where it lost, it
-  // is off (kMixed, S::kMixedRows): rows of 1-2 vectors (avx512 512x32 3.29
-  // -> 3.16), rows not software-pipelined (avx512 64x176 3.97 -> 3.75), avx2
-  // log_softmax (128x32 2.01 -> 1.81), scalar; and, as for rows_three_pass,
-  // batches past kPipelineBytes.
+  // is off (kMixed, S::mixed_rows): rows not software-pipelined (avx512 64x176
+  // 3.97 -> 3.75), avx2 log_softmax (128x32 2.01 -> 1.81), scalar, avx512
+  // softmax rows with a partial last vector (below); and, as for
+  // rows_three_pass, batches past kPipelineBytes. Since kSumStride, avx512
+  // softmax rows of 1-2 full vectors gain from it (ab, medians of 11: 512x32
+  // 3.46 -> 3.72, 2048x32 3.46 -> 3.78, 4096x16 2.77 -> 3.00, 128x16 2.63 ->
+  // 2.88; before, 512x32 lost, 3.29 -> 3.16), and rows with a partial last
+  // vector lose at every length (its masked store, then masked load and store:
+  // 128x8 1.23 -> 0.75, 128x24 2.11 -> 1.62, 128x72 3.49 -> 3.11, 128x120
+  // 3.87 -> 3.69). avx512 log_softmax there measured mixed (128x72 3.71 ->
+  // 3.50, 128x120 2.94 -> 3.56): it stays on at 3 vectors and more.
   static void run_mixed(const Job& job) {
     alignas(64) float sums[W * kSumStride], fs[W];
     std::size_t prev = 0, prev_g = 0;  // the group waiting to be scaled
