@@ -116,7 +116,11 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // log_softmax 3.80 vs 3.70, 3.11 vs 2.66. (AVX2: InRegisters wins up to 8.)
   static constexpr std::size_t kRowVectors = 14;
   static constexpr bool kPipelineRows = true;
-  static constexpr bool mixed_rows(bool log, std::size_t nv, bool tail) { return log ? nv >= 3 : !tail; }
+  // run_mixed (softmax.hpp): softmax rows whose last vector is full; log-softmax
+  // rows of 3 vectors or more, or of 2 full ones
+  static constexpr bool mixed_rows(bool log, std::size_t nv, bool tail) {
+    return log ? nv >= 3 || (nv == 2 && !tail) : !tail;
+  }
   static constexpr bool kLoadAhead = true;
   static constexpr std::size_t kLogScratchMin = 2, kLogScratchMax = 7;
   static constexpr bool log_store_early(std::size_t nv) { return nv == 8; }

@@ -719,7 +719,10 @@ struct InRegisters {
   // vector lose at every length (its masked store, then masked load and store:
   // 128x8 1.23 -> 0.75, 128x24 2.11 -> 1.62, 128x72 3.49 -> 3.11, 128x120
   // 3.87 -> 3.69). avx512 log_softmax there measured mixed (128x72 3.71 ->
-  // 3.50, 128x120 2.94 -> 3.56): it stays on at 3 vectors and more.
+  // 3.50, 128x120 2.94 -> 3.56): it stays on at 3 vectors and more, and takes
+  // rows of 2 full vectors (run_scratch before: medians of 15, 512x32 3.31 ->
+  // 3.45, 64x32 3.01 -> 3.11; at 1 vector it lost, 1024x16 2.60 -> 2.53, and
+  // with a partial vector, 512x24 2.27 -> 1.91).
   static void run_mixed(const Job& job) {
     alignas(64) float sums[W * kSumStride], fs[W];
     std::size_t prev = 0, prev_g = 0;  // the group waiting to be scaled
