@@ -37,6 +37,7 @@ struct SimdXsimd {
   static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
   static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
+  static constexpr std::size_t kGroupedMax = 0;  // longest rows for Grouped (softmax.hpp), 0: none
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -204,20 +205,21 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // within quarters (i + 2, i + 1): allsum's pairs in allsum's order, so the
   // same bits, in 46 operations instead of 16 allsum (InRegisters::kSumStride).
   static constexpr bool kSumRows = true;
-  static V sum_rows(const float* p) {
+  template <class Op>
+  static V transposed(const float* p, Op op) {
     __m512 t[8], u[4], w[2];
     for (int i = 0; i < 8; ++i) {  // t[i]: rows 2i, 2i + 1 in 256-bit halves
       const __m512 a = _mm512_load_ps(p + 32 * i), b = _mm512_load_ps(p + 32 * i + 16);
-      t[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+      t[i] = op(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
     }
     for (int i = 0; i < 4; ++i)  // u[i]: rows 4i + k in quarter k
-      u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(t[2 * i], t[2 * i + 1], 0x88),
-                           _mm512_shuffle_f32x4(t[2 * i], t[2 * i + 1], 0xDD));
+      u[i] = op(_mm512_shuffle_f32x4(t[2 * i], t[2 * i + 1], 0x88), _mm512_shuffle_f32x4(t[2 * i], t[2 * i + 1], 0xDD));
     for (int i = 0; i < 2; ++i)  // w[i]: rows 8i + k, 8i + 4 + k in quarter k
-      w[i] = _mm512_add_ps(_mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0x44), _mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0xEE));
-    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(w[0], w[1], 0x88), _mm512_shuffle_ps(w[0], w[1], 0xDD));
+      w[i] = op(_mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0x44), _mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0xEE));
+    const __m512 r = op(_mm512_shuffle_ps(w[0], w[1], 0x88), _mm512_shuffle_ps(w[0], w[1], 0xDD));
     return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), r);
   }
+  static V sum_rows(const float* p) { return transposed(p, [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }); }
   static void allmax4(V (&v)[4]) { butterfly4(v, [](__m512 p, __m512 q) { return _mm512_max_ps(p, q); }); }
   static void allsum4(V (&v)[4]) { butterfly4(v, [](__m512 p, __m512 q) { return _mm512_add_ps(p, q); }); }
   // 2^(n/16) for the integer n held in the low bits of nm = n + 1.5*2^23, for
@@ -305,17 +307,21 @@ struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
   }
   // As on AVX-512, 8 rows: lane i with i + 4, i + 2, i + 1, as in allsum.
   static constexpr bool kSumRows = true;
-  static V sum_rows(const float* p) {
+  template <class Op>
+  static V transposed(const float* p, Op op) {
     __m256 t[4], u[2];
     for (int i = 0; i < 4; ++i) {  // t[i]: rows 2i, 2i + 1 in 128-bit halves
       const __m256 a = _mm256_load_ps(p + 16 * i), b = _mm256_load_ps(p + 16 * i + 8);
-      t[i] = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+      t[i] = op(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
     }
     for (int i = 0; i < 2; ++i)  // u[i]: rows 4i, 4i + 2 in the low half, 4i + 1, 4i + 3 in the high
-      u[i] = _mm256_add_ps(_mm256_shuffle_ps(t[2 * i], t[2 * i + 1], 0x44), _mm256_shuffle_ps(t[2 * i], t[2 * i + 1], 0xEE));
-    const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xDD));
+      u[i] = op(_mm256_shuffle_ps(t[2 * i], t[2 * i + 1], 0x44), _mm256_shuffle_ps(t[2 * i], t[2 * i + 1], 0xEE));
+    const __m256 r = op(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xDD));
     return _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));  // low: 0 2 4 6, high: 1 3 5 7
   }
+  static V sum_rows(const float* p) { return transposed(p, [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); }); }
+  static V max_rows(const float* p) { return transposed(p, [](__m256 a, __m256 b) { return _mm256_max_ps(a, b); }); }
+  static constexpr std::size_t kGroupedMax = 512;  // Grouped (softmax.hpp)
   static void allmax2(V& a, V& b) { butterfly2(a, b, [](__m256 p, __m256 q) { return _mm256_max_ps(p, q); }); }
   static void allsum2(V& a, V& b) { butterfly2(a, b, [](__m256 p, __m256 q) { return _mm256_add_ps(p, q); }); }
 };
