@@ -45,7 +45,7 @@ struct Simd<scalar_arch> {
   static constexpr bool log_store_early(std::size_t) { return false; }
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
   static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
-  static constexpr std::size_t kGroupedMax = 0;  // Grouped (softmax.hpp): none
+  static constexpr std::size_t grouped_cols(bool) { return 0; }  // Grouped (softmax.hpp): none
 
   static V load(const float* p) {
     V r;

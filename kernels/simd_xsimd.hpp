@@ -37,7 +37,7 @@ struct SimdXsimd {
   static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
   static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
-  static constexpr std::size_t kGroupedMax = 0;  // longest rows for Grouped (softmax.hpp), 0: none
+  static constexpr std::size_t grouped_cols(bool) { return 0; }  // longest Grouped rows (softmax.hpp), 0: none
 
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, V v) { v.store_unaligned(p); }
@@ -321,7 +321,7 @@ struct Simd<xsimd::fma3<xsimd::avx2>> : SimdXsimd<xsimd::fma3<xsimd::avx2>> {
   }
   static V sum_rows(const float* p) { return transposed(p, [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); }); }
   static V max_rows(const float* p) { return transposed(p, [](__m256 a, __m256 b) { return _mm256_max_ps(a, b); }); }
-  static constexpr std::size_t kGroupedMax = 512;  // Grouped (softmax.hpp)
+  static constexpr std::size_t grouped_cols(bool log) { return log ? 256 : 512; }  // Grouped (softmax.hpp)
   static void allmax2(V& a, V& b) { butterfly2(a, b, [](__m256 p, __m256 q) { return _mm256_max_ps(p, q); }); }
   static void allsum2(V& a, V& b) { butterfly2(a, b, [](__m256 p, __m256 q) { return _mm256_add_ps(p, q); }); }
 };

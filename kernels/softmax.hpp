@@ -913,28 +913,30 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
   }
 }
 
-// Softmax rows past InRegisters, of at most S::kGroupedMax floats, in batches
+// Rows past InRegisters, of at most S::grouped_cols(Log) floats, in batches
 // of at most kPipelineBytes: rows_three_pass with the horizontal reductions
 // taken out of the row loop. Rows go in groups of W: group k + 1's max pass
 // (lane maxima, reduced W rows at once by S::max_rows), group k's exp pass
 // (lane partial sums, reduced by S::sum_rows after the group) and group
-// k - 1's scale pass run row by row in one loop, with one vector divide per
-// group. The bits are rows_three_pass's (the same max; exp_sum's sums in its
-// order: two accumulators, a lone vector in the first, the tail in the second,
-// one block), so a row does not change with the batch size or the thread
-// count (tested). benchmarks/ab.sh, medians of 9 (avx2 softmax, Gelem/s),
-// rows_three_pass -> this: 128x72 1.86 -> 3.13, 256x100 1.72 -> 2.54, 512x96
-// 2.42 -> 3.33, 128x128 2.77 -> 3.55, 64x200 2.94 -> 3.40, 64x256 3.33 ->
-// 3.51, 32x384 3.60 -> 3.67. Not on AVX-512 (32x512 5.16 -> 4.49, 16x1000 5.20
-// -> 4.13; only 128x240 gained, 4.24 -> 4.63), nor for log-softmax (avx2
-// 128x128 3.12 -> 3.09, 64x256 3.13 -> 3.11).
-template <class S, bool Scaled>
+// k - 1's scale pass run row by row in one loop, with one vector divide (or
+// log) per group. The bits are rows_three_pass's (the same max; exp_sum's sums
+// in its order: two accumulators, a lone vector in the first, the tail in the
+// second, one block; log-softmax: its grouped vector log), so a row does not
+// change with the batch size or the thread count (tested).
+// benchmarks/ab.sh, medians of 9-11 (avx2, Gelem/s), rows_three_pass -> this:
+// softmax 128x72 1.86 -> 3.13, 256x100 1.72 -> 2.54, 512x96 2.42 -> 3.33,
+// 128x128 2.77 -> 3.55, 64x200 2.94 -> 3.40, 64x256 3.33 -> 3.51, 32x384 3.60
+// -> 3.67; log_softmax 128x128 2.57 -> 3.10, 128x72 1.89 -> 2.56, 64x200 2.72
+// -> 2.98, 64x256 3.02 -> 3.13, but 64x512 3.41 -> 3.20 and 32x384 3.25 ->
+// 3.21, hence 256 floats there. Not on AVX-512 (softmax 32x512 5.16 -> 4.49,
+// 16x1000 5.20 -> 4.13; only 128x240 gained, 4.24 -> 4.63).
+template <class S, bool Log, bool Scaled>
 struct Grouped {
   using V = typename S::V;
   static constexpr std::size_t W = S::W;
   static bool applies(const Job& job) {
     return 2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes && job.cols <= job.chunk &&
-           job.cols <= S::kGroupedMax;
+           job.cols <= S::grouped_cols(Log);
   }
   // the lane maxima of one row
   static V max_partial(const float* x, std::size_t n) {
@@ -951,21 +953,22 @@ struct Grouped {
     V s0 = S::set(0.0f), s1 = s0;
     std::size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
-      const V e0 = exp_nonpos<S>(logit(S::load(x + i))), e1 = exp_nonpos<S>(logit(S::load(x + i + W)));
-      S::store(y + i, e0);
-      S::store(y + i + W, e1);
+      const V a0 = logit(S::load(x + i)), a1 = logit(S::load(x + i + W));
+      const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
+      S::store(y + i, Log ? a0 : e0);
+      S::store(y + i + W, Log ? a1 : e1);
       s0 = s0 + e0;
       s1 = s1 + e1;
     }
     if (i + W <= n) {
-      const V e = exp_nonpos<S>(logit(S::load(x + i)));
-      S::store(y + i, e);
+      const V a = logit(S::load(x + i)), e = exp_nonpos<S>(a);
+      S::store(y + i, Log ? a : e);
       s0 = s0 + e;
       i += W;
     }
     if (i < n) {
-      const V e = exp_nonpos<S>(logit(S::load_tail(x + i, n - i, -kInf)));
-      S::store_tail(y + i, e, n - i);
+      const V a = logit(S::load_tail(x + i, n - i, -kInf)), e = exp_nonpos<S>(a);
+      S::store_tail(y + i, Log ? a : e, n - i);
       s1 = s1 + e;
     }
     return s0 + s1;
@@ -987,17 +990,18 @@ struct Grouped {
           if (m - m == 0.0f)
             S::store(sums + q * W, exps(xr(row0 + q), yr(row0 + q), n, m, job.inv_temperature));
           else
-            nonfinite_row<false>(xr(row0 + q), yr(row0 + q), n, m);
+            nonfinite_row<Log>(xr(row0 + q), yr(row0 + q), n, m);
         }
         if (q < gn) S::store(mx + q * W, max_partial(xr(next + q), n));
-        if (q < prev_g && fs[q] != 1.0f) finish<S, false>(yr(prev + q), n, fs[q]);
+        if (q < prev_g && fs[q] != (Log ? 0.0f : 1.0f)) finish<S, Log>(yr(prev + q), n, fs[q]);
       }
       S::store(ms, S::max_rows(mx));
-      S::store(fs, S::set(1.0f) / S::sum_rows(sums));
+      const V sv = S::sum_rows(sums);
+      S::store(fs, Log ? S::set(0.0f) - S::log_normal(sv) : S::set(1.0f) / sv);
       prev = row0, prev_g = g, g = gn;
     }
     for (std::size_t q = 0; q < prev_g; ++q)
-      if (fs[q] != 1.0f) finish<S, false>(yr(prev + q), n, fs[q]);
+      if (fs[q] != (Log ? 0.0f : 1.0f)) finish<S, Log>(yr(prev + q), n, fs[q]);
   }
 };
 
@@ -1005,8 +1009,8 @@ template <class S, bool Log, bool Scaled, std::size_t... NV>
 void rows_dispatch(const Job& job, std::index_sequence<NV...>) {
   const std::size_t nv = (job.cols + S::W - 1) / S::W;
   if (nv > S::kRowVectors) {
-    if constexpr (!Log && S::kGroupedMax > 0)
-      if (Grouped<S, Scaled>::applies(job)) return Grouped<S, Scaled>::run(job);
+    if constexpr (S::grouped_cols(Log) > 0)
+      if (Grouped<S, Log, Scaled>::applies(job)) return Grouped<S, Log, Scaled>::run(job);
     return rows_three_pass<S, Log, Scaled>(job);
   }
   ((nv == NV + 1 ? InRegisters<S, Log, Scaled, NV + 1>::run(job) : void()), ...);

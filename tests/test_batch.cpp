@@ -235,10 +235,10 @@ TEST_P(Batch, SmallInRegisterBatchesMatchRowsAlone) {
   }
 }
 
-// Softmax batches just past 8 MiB (x and y) take rows_three_pass, the rows
-// alone an in-register or grouped path (AVX2 rows of 65-512 floats): every
-// row equals the row passed alone, bit for bit, so a row's bits do not depend
-// on the batch size or on how threads split the batch.
+// Batches just past 8 MiB (x and y) take rows_three_pass, the rows alone an
+// in-register or grouped path (AVX2 rows of 65-512 floats, 65-256 for
+// log-softmax): every row equals the row passed alone, bit for bit, so a row's
+// bits do not depend on the batch size or on how threads split the batch.
 TEST_P(Batch, BatchesPast8MiBMatchRowsAlone) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   for (std::size_t cols : {72u, 100u, 128u, 200u, 300u, 512u}) {
@@ -248,20 +248,22 @@ TEST_P(Batch, BatchesPast8MiBMatchRowsAlone) {
     row(5)[cols / 2] = nan;
     std::fill(row(9), row(10), -inf);
     row(12)[0] = inf;
-    for (float t : {1.0f, 0.4f}) {
-      SCOPED_TRACE(::testing::Message() << "cols=" << cols << " rows=" << rows << " T=" << t);
-      std::vector<float> y(rows * cols), alone(cols);
-      call_rows(Op::softmax, x.data(), y.data(), rows, cols, opts(t));
-      for (std::size_t r = 0; r < rows; r += (r < 40 ? 1 : 97)) {
-        call_rows(Op::softmax, row(r), alone.data(), 1, cols, opts(t));
-        const float* yr = y.data() + r * cols;
-        if (std::isnan(alone[0])) {
-          for (std::size_t i = 0; i < cols; ++i) ASSERT_TRUE(std::isnan(yr[i])) << "row " << r;
-          continue;
+    for (Op op : {Op::softmax, Op::log_softmax}) {
+      for (float t : {1.0f, 0.4f}) {
+        SCOPED_TRACE(::testing::Message() << op_name(op) << " cols=" << cols << " rows=" << rows << " T=" << t);
+        std::vector<float> y(rows * cols), alone(cols);
+        call_rows(op, x.data(), y.data(), rows, cols, opts(t));
+        for (std::size_t r = 0; r < rows; r += (r < 40 ? 1 : 97)) {
+          call_rows(op, row(r), alone.data(), 1, cols, opts(t));
+          const float* yr = y.data() + r * cols;
+          if (std::isnan(alone[0])) {
+            for (std::size_t i = 0; i < cols; ++i) ASSERT_TRUE(std::isnan(yr[i])) << "row " << r;
+            continue;
+          }
+          ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
         }
-        ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
+        ASSERT_TRUE(check_op(op, row(0), y.data(), cols, t));
       }
-      ASSERT_TRUE(check_op(Op::softmax, row(0), y.data(), cols, t));
     }
   }
 }
