@@ -34,6 +34,12 @@ constexpr float kInf = __builtin_inff();
 // it not: rows_three_pass and InRegisters::run give the measurements.
 constexpr std::size_t kPipelineBytes = std::size_t{8} << 20;
 
+// A group's buffer of row sums, `stride` floats per row (lane partials, or one
+// float), set to sum 1 in every row: f = 1 or log(1) = 0, nothing to scale.
+inline void init_group_sums(float* sums, std::size_t rows, std::size_t stride) {
+  for (std::size_t j = 0; j < rows * stride; ++j) sums[j] = j % stride == 0 ? 1.0f : 0.0f;
+}
+
 // e^a for a <= 0, vectorized; NaN in, NaN out; a < ln(FLT_MIN) gives 0.
 //
 // Range reduction (Cody-Waite): a = n*ln2 + t, n = round(a/ln2), |t| <= ln2/2,
@@ -438,9 +444,7 @@ struct InRegisters {
   // 3.39, 131072x32 2.80 -> 3.04. Rows finished by nonfinite_row keep their
   // init_sums entry (sum 1).
   static constexpr std::size_t kSumStride = S::kSumRows ? W : 1;
-  static void init_sums(float* sums) {
-    for (std::size_t j = 0; j < W * kSumStride; ++j) sums[j] = j % kSumStride == 0 ? 1.0f : 0.0f;
-  }
+  static void init_sums(float* sums) { init_group_sums(sums, W, kSumStride); }
   static V reduce_sums(const float* sums) {
     if constexpr (kSumStride == 1) return S::load(sums);
     else return S::sum_rows(sums);
@@ -983,7 +987,7 @@ struct Grouped {
     S::store(ms, S::max_rows(mx));
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
       const std::size_t next = row0 + W, gn = next >= job.rows ? 0 : job.rows - next < W ? job.rows - next : W;
-      for (std::size_t q = 0; q < W * W; ++q) sums[q] = q % W == 0 ? 1.0f : 0.0f;  // sum 1: nothing to scale
+      init_group_sums(sums, W, W);
       for (std::size_t q = 0; q < g || q < gn || q < prev_g; ++q) {
         if (q < g) {
           const float m = ms[q];
