@@ -150,21 +150,29 @@ Floats alloc_floats(std::size_t n) {
   return Floats(static_cast<float*>(std::aligned_alloc(kAlign, bytes)));
 }
 
-// One input/output pair of n floats, shared by all cases of that size (cases
-// are registered shape by shape, so each size is set up once). Input:
-// normal(0, 4) logits. Output: written once here so that page faults stay out
-// of the timed loop. Returns false after SkipWithError if memory is short.
+// One input/output pair of n floats, shared by all cases of that size and
+// kept for the whole run (report.py interleaves the repetitions of all cases,
+// so sizes alternate; every repetition of a size then sees the same buffers,
+// not a fresh allocation). Input: normal(0, 4) logits. Output: written once
+// here so that page faults stay out of the timed loop. When memory is short,
+// the other sizes' buffers are freed first; returns false after SkipWithError
+// if it is still short (about 3 GiB hold every size of --full at once).
 struct Buffers {
   std::size_t n = 0;
   Floats x, y;
 };
 
 bool get_buffers(benchmark::State& state, std::size_t n, const float** x, float** y) {
-  static Buffers b;
+  static std::map<std::size_t, Buffers> held;
+  Buffers& b = held[n];
   if (b.n != n) {
-    b = Buffers{};  // free the previous size first
     constexpr std::size_t kSlack = std::size_t{256} << 20;  // leave the system 256 MiB
-    const std::size_t need = 2 * n * sizeof(float), have = available_memory_bytes();
+    const std::size_t need = 2 * n * sizeof(float);
+    std::size_t have = available_memory_bytes();
+    if (need + kSlack > have && held.size() > 1) {
+      for (auto& [size, other] : held) other = Buffers{};
+      have = available_memory_bytes();
+    }
     if (need + kSlack > have) {
       const std::string msg = "needs " + std::to_string(need >> 20) + " MiB, " +
                               std::to_string(have >> 20) + " MiB available";
