@@ -7,7 +7,7 @@ Usage (from the repo root; benchmarks/run.sh builds the binary and calls this):
 Modes:
   --quick  (default) every shape, median of 3 repetitions of >= 0.1 s each: ~2 minutes here
   --full   every shape, median of 5 repetitions of >= 0.5 s each: ~13 minutes here
-  (both run the repetitions of all cases in random order: --benchmark_enable_random_interleaving)
+  (every mode runs the repetitions of all cases in random order: --benchmark_enable_random_interleaving)
   --smoke  one shape and one threads shape, minimal time (CI): proves the binary, the tables and
            the chart still work
 Writes OUT/results.json (the binary's raw JSON, all repetitions), OUT/results.md (the table, then
@@ -65,11 +65,10 @@ def run_binary(binary, mode, extra_args, json_path):
     reps, min_time, filt = MODES[mode]
     cmd = [binary, f"--benchmark_repetitions={reps}", f"--benchmark_min_time={min_time}",
            f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
-    if mode != "smoke":
-        # Repetitions of all cases in random order, so that every case of a shape (ISAs,
-        # oneDNN, memcpy, 1 or 2 threads) samples the same stretches of a noisy host:
-        # one after the other, an early case and a late one can meet different hosts.
-        cmd.append("--benchmark_enable_random_interleaving=true")
+    # Repetitions of all cases in random order, so that every case of a shape (ISAs,
+    # oneDNN, memcpy, 1 or 2 threads) samples the same stretches of a noisy host:
+    # one after the other, an early case and a late one can meet different hosts.
+    cmd.append("--benchmark_enable_random_interleaving=true")
     if filt:
         cmd.append(f"--benchmark_filter={filt}")
     cmd += extra_args
@@ -84,8 +83,7 @@ def run_binary(binary, mode, extra_args, json_path):
     ctx["executable"] = os.path.relpath(os.path.abspath(binary), ROOT)
     ctx.pop("host_name", None)
     ctx["cpu_model"] = cpu_model()
-    ctx["report_mode"] = f"{mode}: median of {reps} repetitions, each >= {min_time} s" + (
-        ", in random order across cases" if mode != "smoke" else "")
+    ctx["report_mode"] = f"{mode}: median of {reps} repetitions, each >= {min_time} s, in random order across cases"
     with open(json_path, "w") as f:
         json.dump(data, f, indent=1)
     return data
