@@ -103,6 +103,13 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // 1.6e-9 for L = 16, 2.6e-8 for L = 8 (Taylor's 1/2, 1/6 give 1.5e-7 there).
 // Per vector that is 7 operations for the FMA pipes and 3 integer ones, against
 // 9 and 1 for the rr2_p5 form above: the FMA pipes bound the exp pass in cache.
+// The compare for the zeroing mask takes an FMA slot too on Zen 4, where vmaxps
+// does not (benchmarks/port_probe.cpp). Clamping a at -127 ln2 with vmaxps
+// instead (2^(n/16) is then exactly 0: n = -2032, and so is the result; NaN
+// kept as the second operand) measured mixed, benchmarks/ab.sh medians of 15,
+// avx512 softmax: 32768x128 3.68 -> 3.97, 16x1000 4.73 -> 4.66 and 4.66 ->
+// 4.99 in two columns, 128x128 equal, 1024x16 2.91 -> 2.62; log_softmax
+// 1024x16 2.41 -> 2.17, 16x1000 5.16 -> 4.86. Not kept.
 // Measured on Zen 4 (bench_softmax medians, two interleaved runs): avx512
 // softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32 2.83-2.94 -> 3.21-3.22
 // (against rr2_p5 with vscalefps applying 2^n, which this replaced); avx2
