@@ -6,7 +6,7 @@ Usage (from the repo root; benchmarks/run.sh builds the binary and calls this):
                                         [--from-json FILE] [--benchmark_* flags for the binary]
 Modes:
   --quick  (default) every shape, median of 3 repetitions of >= 0.1 s each: ~2 minutes here
-  --full   every shape, median of 5 repetitions of >= 0.5 s each: ~13 minutes here
+  --full   every shape, median of 5 repetitions of >= 0.5 s each: ~14 minutes here
   (every mode runs the repetitions of all cases in random order: --benchmark_enable_random_interleaving)
   --smoke  one shape and one threads shape, minimal time (CI): proves the binary, the tables and
            the chart still work
