@@ -109,7 +109,15 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // kept as the second operand) measured mixed, benchmarks/ab.sh medians of 15,
 // avx512 softmax: 32768x128 3.68 -> 3.97, 16x1000 4.73 -> 4.66 and 4.66 ->
 // 4.99 in two columns, 128x128 equal, 1024x16 2.91 -> 2.62; log_softmax
-// 1024x16 2.41 -> 2.17, 16x1000 5.16 -> 4.86. Not kept.
+// 1024x16 2.41 -> 2.17, 16x1000 5.16 -> 4.86. Not kept. The clamp only in the
+// softmax rows outside run_mixed (batches past kPipelineBytes), on a quiet
+// host (medians of 21): 32768x128 3.73 -> 3.85, 65536x96 3.57 -> 3.69,
+// 262144x16 2.60 -> 2.54; avx2 no gain. Not kept either.
+// One reduction fma instead of two, t = a - n * float(ln2/16), is faster
+// where the exps bind (medians of 15, avx512 softmax: 16x1000 5.12 -> 5.59,
+// 4x4096 5.15 -> 5.68, 512x32 3.73 -> 3.96), but float(ln2) is 1.9e-9 off, so
+// t is off by up to 2016 * 1.2e-10 = 2.4e-7 near -87.3: 2-4 ulp on top of the
+// error above, past this exp's 2 ulp (tests/test_exp.cpp). Not used.
 // Measured on Zen 4 (bench_softmax medians, two interleaved runs): avx512
 // softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32 2.83-2.94 -> 3.21-3.22
 // (against rr2_p5 with vscalefps applying 2^n, which this replaced); avx2
@@ -734,6 +742,16 @@ struct InRegisters {
   // rows of 2 full vectors (run_scratch before: medians of 15, 512x32 3.31 ->
   // 3.45, 64x32 3.01 -> 3.11; at 1 vector it lost, 1024x16 2.60 -> 2.53, and
   // with a partial vector, 512x24 2.27 -> 1.91).
+  // Measured and dropped (ab, medians of 15, avx512 softmax, Gelem/s): the
+  // previous group scaled in one loop after this group's compute instead of
+  // interleaved, 128x128 4.51 -> 4.08, 512x32 3.63 -> 3.45; each row's max
+  // taken one row earlier from memory (so the x loads double), 128x128 4.70 ->
+  // 4.52; prefetchw of y two rows ahead, within noise; the tail kept in
+  // registers with the next row's max taken from memory instead of holding
+  // the row (GCC spilled the pending e anyway), 128x128 4.41 -> 3.68. Timing
+  // oracles at 128x128 (wrong output): no horizontal max 4.82 -> 5.14, no
+  // scale pass -> 5.26, neither -> 5.55. The FMA pipes alone would allow
+  // about 5.9 (9.75 FMA-pipe operations per vector, one per cycle, 3.6 GHz).
   static void run_mixed(const Job& job) {
     alignas(64) float sums[W * kSumStride], fs[W];
     std::size_t prev = 0, prev_g = 0;  // the group waiting to be scaled
