@@ -44,6 +44,10 @@ struct Table {
   // Rows at least this long take the two-pass form also below 2^22 floats when
   // their batch is past the last-level cache (src/parallel.cpp); 0: never.
   std::size_t two_pass_batch_cols;
+  // Whether softmax rows take the two-pass form at all (it computes each exp
+  // twice); false: three passes at every length. Log-softmax's two-pass form
+  // computes each exp once and is taken on every ISA.
+  bool two_pass_softmax;
 };
 
 // One per ISA compiled in (see cmake/SimdsoftmaxKernels.cmake).

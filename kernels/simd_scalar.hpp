@@ -44,6 +44,12 @@ struct Simd<scalar_arch> {
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
+  // Table::two_pass_softmax: no. This exp is slow enough that the third pass
+  // over memory costs less than computing every exp twice, even past the caches.
+  // benchmarks/ab.sh -i scalar, medians of 5, two-pass -> three-pass (Gelem/s):
+  // softmax 1x2^28 0.51 -> 0.77, 1x2^22 0.50 -> 0.83, 4x2^20 0.91 -> 0.92.
+  // (AVX2 and AVX-512 keep it: 1x2^28 1.71 -> 1.91 and 1.72 -> 2.43 with it.)
+  static constexpr bool kTwoPassSoftmax = false;
   static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
   static constexpr std::size_t grouped_cols(bool) { return 0; }  // Grouped (softmax.hpp): none
 

@@ -36,6 +36,7 @@ struct SimdXsimd {
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
+  static constexpr bool kTwoPassSoftmax = true;         // Table::two_pass_softmax
   static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
   static constexpr std::size_t grouped_cols(bool) { return 0; }  // longest Grouped rows (softmax.hpp), 0: none
 

@@ -1117,7 +1117,7 @@ void log_array(const float* x, float* y, std::size_t n) {
 template <class S>
 constexpr Table table_for() {
   return {&rows<S, false>,       &rows<S, true>, &row_max<S>,   &exp_sum_chunk<S>, &finish_chunk<S>, &max_exp_sum_chunk<S>,
-          &exp_scale_chunk<S>, &exp_array<S>,  &log_array<S>, S::kTwoPassBatchCols};
+          &exp_scale_chunk<S>, &exp_array<S>,  &log_array<S>, S::kTwoPassBatchCols, S::kTwoPassSoftmax};
 }
 
 }  // namespace

@@ -166,11 +166,13 @@ void long_row(const Table& t, bool log, const Job& row, int threads) {
 
 // Whether a job's rows take the two-pass form: rows of 2^22 floats and more;
 // on ISAs where it measured faster (Table::two_pass_batch_cols), shorter rows
-// too when the whole batch (x and y) is past this machine's 32 MiB L3. Decided
+// too when the whole batch (x and y) is past this machine's 32 MiB L3; never
+// for softmax where Table::two_pass_softmax is false (scalar). Decided
 // once for the whole job, before it is split across threads, so a row's bits
 // do not depend on the thread count (they may differ from the same row alone).
 constexpr std::size_t kTwoPassBatchBytes = std::size_t{32} << 20;
-bool two_pass(const Table& t, const Job& job) {
+bool two_pass(const Table& t, const Job& job, bool log) {
+  if (!log && !t.two_pass_softmax) return false;
   if (job.cols >= kTwoPassCols) return true;
   return t.two_pass_batch_cols && job.cols >= t.two_pass_batch_cols &&
          2 * job.rows * job.cols * sizeof(float) >= kTwoPassBatchBytes;
@@ -190,7 +192,7 @@ std::size_t sum_chunk(std::size_t cols) noexcept {
 }
 
 void execute(const Table& t, bool log, const Job& job, int threads) {
-  const bool two = two_pass(t, job);
+  const bool two = two_pass(t, job, log);
 #ifdef SIMDSOFTMAX_OPENMP
   std::size_t n = threads == 0 ? static_cast<std::size_t>(omp_get_num_procs()) : static_cast<std::size_t>(threads);
   const std::size_t work = job.rows * job.cols;  // no overflow: checked by the caller

@@ -15,7 +15,8 @@
 //   3*1024+7           a row spanning several pages (and blocks of the sum),
 //   65536+17           a row of two sum chunks (Job::chunk = 64K),
 //   2*65536+13         split across threads (Options::threads = 2; chunk tails),
-//   2^22+13            the two-pass form (src/parallel.cpp): streamed stores
+//   2^22+13            the two-pass form (src/parallel.cpp; scalar softmax:
+//                      three passes): streamed stores
 //                      after a masked head that aligns y, masked tail.
 // Placements: x and y at the guard (separate buffers), in place at the guard,
 // strided batches whose last row ends at the guard / whose first row starts

@@ -6,7 +6,9 @@
 //   3 x 4097           more threads than rows, too little work to split
 //   1 x (2*64K + 13)   one row split by chunks (three-pass form)
 //   2 x 300001         by rows on 2 threads, each row by chunks on 3 or 8
-//   1 x (2^22 + 13)    the two-pass form (per-chunk max and sum, streamed y)
+//   1 x (2^22 + 13)    the two-pass form (per-chunk max and sum, streamed y);
+//                      scalar softmax: three passes split by chunks (its
+//                      Table::two_pass_softmax is false)
 //   2048 x 4096        32 MiB out (past this L3), split by rows
 //   9000 x 128, 20000 x 64, 600 x 1800
 //                      x and y just past 8 MiB: pipelined across rows only
