@@ -3,7 +3,7 @@
 # through report.py --smoke, and fail unless the table, chart and JSON come out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.ci/install-deps.sh libdnnl-dev
+.ci/install-deps.sh libdnnl-dev ocl-icd-opencl-dev  # OpenCL: see benchmarks/CMakeLists.txt
 cmake -S . -B build/ci-bench -DCMAKE_BUILD_TYPE=Release -DSIMDSOFTMAX_BUILD_BENCHMARKS=ON \
       -DSIMDSOFTMAX_BUILD_TESTS=OFF -DSIMDSOFTMAX_INSTALL=OFF
 cmake --build build/ci-bench --target bench_softmax -j 2

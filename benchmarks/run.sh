@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v dpkg-query >/dev/null; then
-  .ci/install-deps.sh libdnnl-dev  # no-op when everything is there
+  .ci/install-deps.sh libdnnl-dev ocl-icd-opencl-dev  # no-op when everything is there
 fi
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSIMDSOFTMAX_BUILD_BENCHMARKS=ON \
       -DSIMDSOFTMAX_BUILD_TESTS=OFF -DSIMDSOFTMAX_INSTALL=OFF >/dev/null
