@@ -43,6 +43,7 @@ struct Simd<scalar_arch> {
   static constexpr bool kLoadAhead = false;
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }
+  static constexpr bool stream_rows(bool, std::size_t) { return false; }  // no non-temporal stores
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
   // Table::two_pass_softmax: no. This exp is slow enough that the third pass
   // over memory costs less than computing every exp twice, even past the caches.

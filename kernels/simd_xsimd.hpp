@@ -35,6 +35,7 @@ struct SimdXsimd {
   static constexpr bool kLoadAhead = false;  // exp_sum in softmax.hpp
   static constexpr std::size_t kLogScratchMin = 1, kLogScratchMax = 0;  // InRegisters::run_scratch: none
   static constexpr bool log_store_early(std::size_t) { return false; }  // InRegisters::kStoreEarly
+  static constexpr bool stream_rows(bool, std::size_t) { return false; }  // InRegisters::kStream: none
   static constexpr std::size_t kTwoPassBatchCols = 0;  // Table::two_pass_batch_cols
   static constexpr bool kTwoPassSoftmax = true;         // Table::two_pass_softmax
   static constexpr bool kSumRows = false;  // sum_rows: InRegisters::kSumStride
@@ -126,6 +127,23 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr bool kLoadAhead = true;
   static constexpr std::size_t kLogScratchMin = 2, kLogScratchMax = 7;
   static constexpr bool log_store_early(std::size_t nv) { return nv == 8; }
+  // InRegisters rows in batches of at least kStreamRowsBytes (softmax.hpp):
+  // y written with non-temporal stores, for softmax rows of 3 vectors or more
+  // and log-softmax rows of 8 (through run_scratch, whose finish then streams).
+  // benchmarks/ab.sh, medians of 11, Zen 5 (family 26), normal -> streamed
+  // stores (Gelem/s). Softmax: 32768x128 3.73 -> 5.29, 3.96 -> 5.24; 24576x128
+  // 4.77 -> 5.74; 65536x64 3.37 -> 4.72, 3.58 -> 4.84; 43690x96 3.76 -> 4.89;
+  // 37449x112 4.12 -> 5.45; 87381x48 4.30 -> 4.45, 4.20 -> 4.39; 65536x128
+  // (64 MiB) 3.36 -> 3.58; 18724x224 4.99 -> 5.17; 32768x160 4.88 -> 4.82. Not
+  // at 2 vectors: 131072x32 4.39 -> 3.49, 262144x32 4.33 -> 2.51 (cause not
+  // found); 1 vector equal (262144x16 3.80 -> 3.78). Log-softmax at 8 vectors,
+  // run_scratch and streamed against kStoreEarly in y: 32768x128 3.91 -> 5.03,
+  // 3.31 -> 4.00, 3.09 -> 4.38; 24576x128 4.51 -> 5.55; 65536x128 3.31 ->
+  // 3.42 (run_scratch alone lost: 3.91 -> 3.23). Log-softmax rows of 2-7
+  // vectors (run_scratch already) lost or tied when streamed: 87381x48 3.18
+  // -> 2.39, 174762x48 2.69 -> 2.10, 131072x64 2.67 -> 2.42, 43690x96 2.84 ->
+  // 2.84.
+  static constexpr bool stream_rows(bool log, std::size_t nv) { return log ? nv == 8 : nv >= 3; }
   // Rows of 2^20 floats and more in batches past 32 MiB (x and y) take the
   // two-pass form (src/parallel.cpp), with its next-chunk prefetch.
   // benchmarks/ab.sh, medians of 9, three-pass -> two-pass (Gelem/s), five

@@ -403,7 +403,16 @@ __attribute__((noinline, cold)) void nonfinite_row(const float* x, float* y, std
 // against pairs, one process alternating the two builds, medians of 11
 // (avx512, Gelem/s): softmax 1024x16 2.30 -> 2.68, 65536x16 2.28 -> 2.63,
 // log_softmax 1024x16 2.17 -> 2.38; at two vectors (512x32) no gain.
-template <class S, bool Log, bool Scaled, std::size_t NV>
+// Batches (x and y) of at least kStreamRowsBytes of InRegisters rows, where
+// S::stream_rows says so, write y with non-temporal stores: 3/4 of this
+// machine's 32 MiB L3, the point past which glibc's memcpy streams too
+// (x86_non_temporal_threshold). Such a batch cannot stay in the L3 beside
+// anything else, and streaming saves the read-for-ownership of y and keeps x
+// cached. Measured per ISA and row length: see S::stream_rows. Rows whose
+// length or y (address, stride) are not whole aligned vectors are not streamed.
+constexpr std::size_t kStreamRowsBytes = std::size_t{24} << 20;
+
+template <class S, bool Log, bool Scaled, std::size_t NV, bool kStream = false>
 struct InRegisters {
   using V = typename S::V;
   static constexpr std::size_t W = S::W;
@@ -413,6 +422,10 @@ struct InRegisters {
   static constexpr bool kPipeline = S::kPipelineRows && 2 * kPair * NV <= S::kRegVectors;
 
   static void store_row(float* y, const V* v, std::size_t r) {
+    if constexpr (kStream) {  // r == W and y aligned: see streams()
+      for (std::size_t k = 0; k < NV; ++k) S::stream(y + k * W, v[k]);
+      return;
+    }
     for (std::size_t k = 0; k + 1 < NV; ++k) S::store(y + k * W, v[k]);
     if (r == W)
       S::store(y + (NV - 1) * W, v[NV - 1]);
@@ -632,8 +645,19 @@ struct InRegisters {
   static constexpr bool kDeferTail = kPipeline && !Log;
   static constexpr bool kMixed = (S::mixed_rows(Log, NV, false) || S::mixed_rows(Log, NV, true)) &&
                                  (kPipeline || !S::kPipelineRows);
+  static bool streams(const Job& job) {
+    return 2 * job.rows * job.cols * sizeof(float) >= kStreamRowsBytes && job.cols % W == 0 && job.y_stride % W == 0 &&
+           reinterpret_cast<std::uintptr_t>(job.y) % sizeof(V) == 0;
+  }
   static void run(const Job& job) {
-    if constexpr (kMixed)
+    if constexpr (!kStream && S::stream_rows(Log, NV)) {
+      if (streams(job)) {
+        InRegisters<S, Log, Scaled, NV, true>::run(job);
+        return S::fence();  // order the streamed stores before the caller's
+      }
+    }
+    if constexpr (kStream && Log) return run_scratch(job);
+    if constexpr (kMixed && !kStream)
       if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes && S::mixed_rows(Log, NV, job.cols % W != 0))
         return run_mixed(job);
     alignas(64) float sums[W * kSumStride], logs[W];
@@ -778,6 +802,10 @@ struct InRegisters {
       float* y = job.y + (begin + q) * job.y_stride;
       const float* a = buf + q * NV * W;
       const V f = S::set(logs[q]);
+      if constexpr (kStream) {  // r == W and y aligned: see streams()
+        for (std::size_t k = 0; k < NV; ++k) S::stream(y + k * W, S::load(a + k * W) - f);
+        continue;
+      }
       for (std::size_t k = 0; k + 1 < NV; ++k) S::store(y + k * W, S::load(a + k * W) - f);
       if (r == W)
         S::store(y + (NV - 1) * W, S::load(a + (NV - 1) * W) - f);

@@ -310,5 +310,65 @@ TEST_P(Batch, LargeInRegisterBatchesMatchRowsAlone) {
   }
 }
 
+// Batches (x and y) of at least 24 MiB of in-register rows on AVX-512 write y
+// with non-temporal stores (kernels/softmax.hpp, kStreamRowsBytes; log-softmax
+// rows of 8 vectors through a scratch buffer) when the rows are whole vectors
+// and y and its stride are aligned; otherwise not. Either way every row equals
+// the row passed alone, bit for bit, special rows included (in and across
+// groups, the last row), stride gaps stay untouched and in place works.
+TEST_P(Batch, StreamedInRegisterBatchesMatchRowsAlone) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  enum class Layout { contiguous, strided, in_place, y_misaligned };
+  for (std::size_t cols : {48u, 64u, 96u, 128u, 120u}) {
+    const std::size_t rows = (24u << 20) / (2 * sizeof(float) * cols) + 19;
+    const std::size_t xs = cols + 5;
+    std::vector<float> x = normal(rows * xs, 0.0f, 4.0f, 1900 + static_cast<std::uint32_t>(cols));
+    auto row = [&](std::size_t r) { return x.data() + r * xs; };
+    row(3)[cols - 1] = nan;
+    std::fill(row(8), row(8) + cols, -inf);
+    row(9)[cols / 2] = inf;
+    std::fill(row(17), row(17) + cols, -300.0f), row(17)[cols / 3] = 0.0f;  // one-hot: sum 1, log(sum) 0
+    row(rows - 1)[0] = nan;
+    for (Layout layout : {Layout::contiguous, Layout::strided, Layout::in_place, Layout::y_misaligned}) {
+      const std::size_t ys = layout == Layout::strided ? cols + 16 : cols;
+      const std::size_t off = layout == Layout::y_misaligned ? 1 : 0;
+      for (Op op : {Op::softmax, Op::log_softmax}) {
+        for (float t : {1.0f, 0.7f}) {
+          if (t != 1.0f && layout != Layout::contiguous) continue;
+          SCOPED_TRACE(::testing::Message() << op_name(op) << " cols=" << cols << " rows=" << rows << " T=" << t
+                                            << " layout " << static_cast<int>(layout));
+          AlignedBuf yb(rows * ys + off);
+          float* y = yb.data() + off;
+          if (layout == Layout::in_place) {
+            for (std::size_t r = 0; r < rows; ++r) std::copy(row(r), row(r) + cols, y + r * ys);
+            call_strided(op, y, ys, y, ys, rows, cols, opts(t));
+          } else {
+            call_strided(op, x.data(), xs, y, ys, rows, cols, opts(t));
+          }
+          std::vector<float> alone(cols);
+          std::vector<std::size_t> checked = {rows - 2, rows - 1};
+          for (std::size_t r = 0; r + 2 < rows; r += (r < 40 ? 1 : 97)) checked.push_back(r);
+          for (std::size_t r : checked) {
+            call_strided(op, row(r), xs, alone.data(), cols, 1, cols, opts(t));
+            const float* yr = y + r * ys;
+            if (std::isnan(alone[0])) {
+              for (std::size_t i = 0; i < cols; ++i) ASSERT_TRUE(std::isnan(yr[i]) && !is_sentinel(yr[i])) << "row " << r;
+            } else {
+              ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
+            }
+            if (ys > cols && r + 1 < rows) {
+              ASSERT_EQ(first_touched(y, r * ys + cols, (r + 1) * ys), (r + 1) * ys) << "row " << r << ": stride gap written";
+            }
+          }
+          ASSERT_TRUE(check_op(op, row(0), y, cols, t));
+          ASSERT_TRUE(check_op(op, row(rows - 2), y + (rows - 2) * ys, cols, t));
+          ASSERT_EQ(y[8 * ys], op == Op::log_softmax ? -inf : 0.0f);
+          ASSERT_EQ(y[17 * ys + cols / 3], op == Op::log_softmax ? 0.0f : 1.0f);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sst
