@@ -844,7 +844,11 @@ constexpr std::size_t kLogGroupFloats = 4096;
 // bench_softmax medians, two interleaved runs, softmax_threads/auto/4096x4096:
 // t1 2.53-2.64 -> 2.59-2.77 Gelem/s, t2 4.11-4.14 -> 4.78-5.08 (t2 / t1
 // 1.56-1.64 -> 1.83-1.85). In L3 it loses (4096x1000: 4.1-4.2 -> 2.3-2.5,
-// y is evicted to DRAM), so the threshold sits above the L3 size.
+// y is evicted to DRAM), so the threshold sits above the L3 size. On Zen 5
+// (benchmarks/ab.sh, medians of 11, threshold 48 -> 24 MiB, softmax) it lost
+// below 48 MiB too: 1024x4096 5.21 -> 3.81, 6000x1000 3.46 -> 2.41, 2048x2048
+// 4.70 -> 3.33 (log_softmax alike), though InRegisters rows won there
+// (kStreamRowsBytes); no cause found.
 constexpr std::size_t kStreamBytes = std::size_t{48} << 20, kScratchFloats = 4096;
 
 template <class S, bool Log, bool Scaled>
