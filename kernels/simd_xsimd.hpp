@@ -261,6 +261,66 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
     const __m512 s = _mm512_permutexvar_ps(bits, table);
     return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(s), _mm512_slli_epi32(bits, 19)));
   }
+  // log(s) for normal s, as SimdXsimd::log_normal but with a shorter
+  // dependency chain (no divide). s = 2^k * m with m in [1 - 1/64, 2 - 1/64)
+  // (2^17 added to the bits rounds the mantissa to its nearest 1/32), and j
+  // = the 5 mantissa bits that remain (vpermt2ps reads the low 5 bits of each
+  // index lane): m is within 1/64 of c_j = 1 + j/32. With inv_j = 1/c_j
+  // rounded to float, r = m * inv_j - 1 (one rounding, |r| <= 1/64) and
+  // log(s) = k ln2 + log(1/inv_j) + log1p(r); log1p(r) = r - r^2/2 + r^3/3 -
+  // r^4/4 (the next term is below 2^-26 of it). log(1/inv_j) is tabled as hi +
+  // lo (kernels/log_table.py); k ln2_hi is exact and k ln2_hi + hi is added
+  // with its rounding error recovered (Fast2Sum: |k ln2_hi| >= hi unless k =
+  // 0, where the sum is exact), so the result rounds about once. Entry 0 is
+  // exact (inv 1, log 0): s near 1 keeps its relative accuracy, and log(1) =
+  // 0 exactly. NaN gives NaN. Max error 1.22 ulp over [1, 2^31] (0.89 for the
+  // divide form; tests/test_log.cpp). Its latency is what counts: a group's
+  // log waits on the group's last sum, and the next group's finish waits on
+  // the log (a shortened, wrong log measured +14% at 512x32). About 28 cycles
+  // deep against about 55 for the divide form. benchmarks/ab.sh -o
+  // log_softmax, medians of 15, Zen 5, divide form -> this (Gelem/s): 512x32
+  // 4.77 -> 5.15, 1024x16 3.75 -> 4.05, 131072x32 3.83 -> 4.49, 256x64 6.05 ->
+  // 6.30, 128x128 7.24 -> 7.47; 16x1000, 4x4096, 32768x128 equal.
+  static V log_normal(V s) {
+    const __m512 inv0 = _mm512_setr_ps(0x1p+0f, 0x1.f07c2p-1f, 0x1.e1e1e2p-1f, 0x1.d41d42p-1f, 0x1.c71c72p-1f,
+                                       0x1.bacf92p-1f, 0x1.af286cp-1f, 0x1.a41a42p-1f, 0x1.99999ap-1f, 0x1.8f9c18p-1f,
+                                       0x1.861862p-1f, 0x1.7d05f4p-1f, 0x1.745d18p-1f, 0x1.6c16c2p-1f, 0x1.642c86p-1f,
+                                       0x1.5c9882p-1f);
+    const __m512 inv1 = _mm512_setr_ps(0x1.555556p-1f, 0x1.4e5e0ap-1f, 0x1.47ae14p-1f, 0x1.414142p-1f, 0x1.3b13b2p-1f,
+                                       0x1.3521dp-1f, 0x1.2f684cp-1f, 0x1.29e412p-1f, 0x1.24924ap-1f, 0x1.1f7048p-1f,
+                                       0x1.1a7b96p-1f, 0x1.15b1e6p-1f, 0x1.111112p-1f, 0x1.0c9714p-1f, 0x1.08421p-1f,
+                                       0x1.041042p-1f);
+    const __m512 hi0 = _mm512_setr_ps(0.0f, 0x1.f8299p-6f, 0x1.f0a30ap-5f, 0x1.6f0d28p-4f, 0x1.e27074p-4f, 0x1.29552cp-3f,
+                                      0x1.5ff306p-3f, 0x1.9525a8p-3f, 0x1.c8ff7ap-3f, 0x1.fb918cp-3f, 0x1.1675cap-2f,
+                                      0x1.2e8e2cp-2f, 0x1.4618bap-2f, 0x1.5d1bdap-2f, 0x1.739d7ep-2f, 0x1.89a33ap-2f);
+    const __m512 hi1 = _mm512_setr_ps(0x1.9f323cp-2f, 0x1.b44f7ap-2f, 0x1.c8ff7ep-2f, 0x1.dd469ep-2f, 0x1.f128f4p-2f,
+                                      0x1.02552ap-1f, 0x1.0be72ep-1f, 0x1.154c3ep-1f, 0x1.1e85f4p-1f, 0x1.2795ep-1f,
+                                      0x1.307d74p-1f, 0x1.393e0ep-1f, 0x1.41d8fcp-1f, 0x1.4a4f88p-1f, 0x1.52a2d4p-1f,
+                                      0x1.5ad402p-1f);
+    const __m512 lo0 = _mm512_setr_ps(0.0f, 0x1.cf067p-31f, 0x1.162a76p-37f, -0x1.a35296p-29f, 0x1.c55e5cp-29f,
+                                      0x1.07fd4cp-29f, 0x1.4f27aap-32f, 0x1.e8ad7p-32f, 0x1.e6a68ap-29f, -0x1.50e0dep-30f,
+                                      -0x1.0a8b3ep-27f, -0x1.1ee2dp-30f, 0x1.0e2f66p-29f, 0x1.560274p-28f, 0x1.5de804p-29f,
+                                      0x1.18284cp-27f);
+    const __m512 lo1 = _mm512_setr_ps(0x1.97f30ap-27f, -0x1.c66e14p-27f, -0x1.959768p-32f, -0x1.3e3b54p-30f,
+                                      -0x1.0a1f2p-27f, -0x1.2d178p-28f, 0x1.295418p-32f, 0x1.fa6af8p-28f, 0x1.9c1036p-27f,
+                                      0x1.d13624p-26f, -0x1.561de8p-26f, -0x1.b53abcp-26f, 0x1.88ce58p-26f,
+                                      -0x1.13f04ep-27f, -0x1.34874ap-26f, 0x1.a6b3e8p-26f);
+    const __m512i i = _mm512_castps_si512(s), b = _mm512_add_epi32(i, _mm512_set1_epi32(1 << 17));
+    const __m512i k23 = _mm512_sub_epi32(_mm512_and_si512(b, _mm512_set1_epi32(0xff800000)), _mm512_set1_epi32(127 << 23));
+    const __m512 m = _mm512_castsi512_ps(_mm512_sub_epi32(i, k23));
+    const __m512i j = _mm512_srli_epi32(b, 18);
+    const __m512 r = fma(m, _mm512_permutex2var_ps(inv0, j, inv1), _mm512_set1_ps(-1.0f));
+    const __m512 r2 = _mm512_mul_ps(r, r), nan = _mm512_sub_ps(s, s);  // s - s: NaN stays NaN
+    const __m512 q = fma(r2, _mm512_set1_ps(-0.25f), fma(r, _mm512_set1_ps(1.0f / 3), _mm512_add_ps(_mm512_set1_ps(-0.5f), nan)));
+    // k as a float: 2^23 + (k + 127) from the bits, less 2^23 + 127 (exact)
+    const __m512 kf = _mm512_sub_ps(_mm512_castsi512_ps(_mm512_or_si512(_mm512_srli_epi32(b, 23), _mm512_set1_epi32(0x4b000000))),
+                                    _mm512_set1_ps(0x1p23f + 127));
+    const __m512 kl = _mm512_mul_ps(kf, _mm512_set1_ps(0x1.62E400p-1f));  // exact: ln2_hi's 9 low bits are 0
+    const __m512 t = _mm512_permutex2var_ps(hi0, j, hi1), h = _mm512_add_ps(kl, t);
+    const __m512 e = _mm512_add_ps(_mm512_sub_ps(kl, h), t);  // kl + t - h, exactly
+    const __m512 l = _mm512_add_ps(e, fma(kf, _mm512_set1_ps(0x1.7F7D1Cp-20f), _mm512_permutex2var_ps(lo0, j, lo1)));
+    return _mm512_add_ps(h, _mm512_add_ps(fma(r2, q, r), l));
+  }
   // x*y + z, and 0 where a < threshold: the mask costs nothing on the fma. The
   // compare is "not less than, unordered", so a NaN lane keeps its NaN.
   static V fma_or_zero_if_less(V x, V y, V z, V a, float threshold) {
