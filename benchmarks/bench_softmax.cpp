@@ -451,6 +451,12 @@ void register_threads() {
   std::string shapes;  // "4096x4096,64x32000,...": tells report.py the row order
   for (const Shape& s : kThreadShapes) {
     shapes += std::string(shapes.empty() ? "" : ",") + s.str();
+    // A fixed count of calls per repetition (about 0.1-0.2 s here): Google Benchmark
+    // sizes a repetition from one trial call, and with interleaved repetitions every
+    // repetition of a case keeps that size; a trial call that met a stalled vCPU (a
+    // two-thread call waits for both) left 1 call per repetition, and those cases
+    // measured 0.1-0.5x their usual speed (benchmarks/run.sh --full, 21 x 0.1 s).
+    const auto iters = static_cast<benchmark::IterationCount>(std::max<std::size_t>(1, (std::size_t{1} << 29) / s.elems()));
     for (const char* impl : {"auto", "avx512", "avx2"}) {
       const std::optional<ss::Isa> isa = ss::isa_from_string(impl);  // nullopt for "auto"
       for (int n : kThreadCounts) {
@@ -459,14 +465,15 @@ void register_threads() {
         const std::string name = std::string("softmax_threads/") + impl + "/" + s.str() + "/t" + std::to_string(n);
         benchmark::RegisterBenchmark(name.c_str(), run_library, cfg, Op::softmax, isa, s)
             ->UseRealTime()              // other threads' work shows only on the wall clock
-            ->MeasureProcessCPUTime();   // cpu_time: every thread's, to show how many were busy
+            ->MeasureProcessCPUTime()    // cpu_time: every thread's, to show how many were busy
+            ->Iterations(iters);
       }
     }
     for (int n : kThreadCounts) {
       Config cfg;
       cfg.threads = n;
       const std::string name = "softmax_threads/traffic/" + s.str() + "/t" + std::to_string(n);
-      benchmark::RegisterBenchmark(name.c_str(), run_traffic, cfg, s)->UseRealTime()->MeasureProcessCPUTime();
+      benchmark::RegisterBenchmark(name.c_str(), run_traffic, cfg, s)->UseRealTime()->MeasureProcessCPUTime()->Iterations(iters);
     }
   }
   benchmark::AddCustomContext("thread_shapes", shapes);
