@@ -78,6 +78,7 @@ struct Simd<scalar_arch> {
   static V zero_if_less(V v, V a, float t) { return a < set(t) ? set(0.0f) : v; }
   static V shl23(V v) { return reinterpret_cast<V>(reinterpret_cast<BlockI>(v) << 23); }
   static float first(V v) { return v[0]; }
+  static constexpr bool kLibmLog = true;  // log_normal is logf per lane (log_of_sum in softmax.hpp)
   static V log_normal(V v) { return V{logf(v[0]), logf(v[1]), logf(v[2]), logf(v[3])}; }
   static V allsum(V v) { return set((v[0] + v[1]) + (v[2] + v[3])); }
   static constexpr bool kPairReductions = false;

@@ -70,6 +70,7 @@ struct SimdXsimd {
   // next term is below 2^-27 of the result). f is exact and the rest a small
   // correction, as in fdlibm's logf: u as the main term instead measured 2.84
   // ulp (tests/test_log.cpp). NaN gives NaN.
+  static constexpr bool kLibmLog = false;  // log_normal is vector code (log_of_sum in softmax.hpp)
   static V log_normal(V s) {
     const I i = xsimd::bitwise_cast<I>(s);
     const I k = (i - I(0x3f400000)) >> 23;  // 0x3f400000 = 0.75f

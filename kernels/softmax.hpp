@@ -851,6 +851,20 @@ constexpr std::size_t kLogGroupFloats = 4096;
 // (kStreamRowsBytes); no cause found.
 constexpr std::size_t kStreamBytes = std::size_t{48} << 20, kScratchFloats = 4096;
 
+// log(sum) of a long row's (double) sum, rounded to float: S::log_normal
+// inline instead of a libm log (double) per row, whose call clobbers every
+// vector register. benchmarks/ab.sh -o log_softmax, medians of 21 (avx512,
+// Gelem/s), libm -> this: 16x1000 7.60 -> 7.78, 64x1000 7.84 -> 8.02, 4x4096
+// 8.33 -> 8.55, 16x4096 8.91 -> 9.49. Rounding sum to float adds at most
+// 2^-25 to the log, far within design.md's bound. Rows split across threads
+// take the same function (Table::log in src/parallel.cpp): the same bits.
+template <class S>
+inline float log_of_sum(double sum) {
+  const float s = static_cast<float>(sum);
+  if constexpr (S::kLibmLog) return logf(s);  // log_normal's lanes are logf: the same bits
+  else return S::first(S::log_normal(S::set(s)));
+}
+
 template <class S, bool Log, bool Scaled>
 __attribute__((noinline)) void rows_three_pass(const Job& job) {
   using V = typename S::V;
@@ -907,8 +921,24 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
       return std::pair<double, float>(sum, side.max());
     };
     const auto row_x = [&job](std::size_t r) { return r < job.rows ? job.x + r * job.x_stride : nullptr; };
-    float m = max_of(0), f = 0.0f;
-    float* yp = nullptr;  // the previous row, if its pass 3 is pending, with factor f
+    const auto factor = [](double sum) { return Log ? -log_of_sum<S>(sum) : static_cast<float>(1.0 / sum); };
+    // Log-softmax, pipelined, 8 rows or more: pass 3 of row r - 2 (not r - 1)
+    // rides along pass 2 of row r, and row r - 1's log is taken after row r's
+    // pass 2 in program order, when its sum is long known. Taken right after
+    // its own pass 2, the log waits on the horizontal sum of the last exps,
+    // and that chain (about 60 cycles with the log) stalls retirement while
+    // the next row's work queues behind it; no consumer needs to wait for it
+    // to matter (a lag of 2 with the log still taken there gained nothing).
+    // benchmarks/ab.sh -o log_softmax, medians of 21 (avx512, Gelem/s), with
+    // log_of_sum, lag 1 -> 2: 16x1000 7.78 -> 7.96, 64x1000 8.02 -> 8.34,
+    // 32x2000 9.20 -> 9.28, 4x4096 (lag 1 here) equal; the log left out
+    // altogether (wrong output) gave 16x1000 +7%. Below 8 rows the two last
+    // rows' pass 3 run alone (4x4096 lost 3%); softmax (a divide) gained nothing.
+    const bool lag2 = Log && pipelined && job.rows >= 8;
+    double sq = 0.0;  // lag 2: row yq's sum, its factor not taken yet
+    float m = max_of(0), f = 0.0f, fq = 0.0f;
+    float* yp = nullptr;  // the row whose pass 3 rides along this row's pass 2, with factor f
+    float* yq = nullptr;  // lag 2: the row after it, pending too
     for (std::size_t r = 0; r < job.rows; ++r) {
       const float* xn = row_x(r + 1);
       double sum = 0.0;
@@ -924,7 +954,7 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
         side.xa = xn;
         sum = exp_sum<S, Log, Scaled>(job.x + r * job.x_stride, scratch, n, m, c, side);
         if (xn) mn = max_of(r + 1);
-        const V fr = S::set(static_cast<float>(Log ? -log(sum) : 1.0 / sum));
+        const V fr = S::set(Log ? -log_of_sum<S>(sum) : static_cast<float>(1.0 / sum));
         stream_all<S>(job.y + r * job.y_stride, n, [&](std::size_t i, std::size_t k) {
           const V v = load_part<S>(scratch + i, k, 0.0f);
           return Log ? v + fr : v * fr;
@@ -942,12 +972,19 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
       } else {
         sum = pass2(r, m, Side<S, Log, false, false>{nullptr, nullptr, vf}, nullptr).first;
       }
-      yp = sum != 0.0 ? job.y + r * job.y_stride : nullptr;
-      f = static_cast<float>(Log ? -log(sum) : 1.0 / sum);
-      if (yp && !pipelined) finish<S, Log>(yp, n, f), yp = nullptr;
+      float* yr = sum != 0.0 ? job.y + r * job.y_stride : nullptr;
+      if (yr && !pipelined) finish<S, Log>(yr, n, factor(sum)), yr = nullptr;
+      if (lag2) {
+        if (yq) f = factor(sq);
+        yp = yq, yq = yr, sq = sum;
+      } else {
+        yp = yr, f = yr ? factor(sum) : 0.0f;
+      }
       m = mn;
     }
+    if (yq) fq = factor(sq);
     if (yp) finish<S, Log>(yp, n, f);
+    if (yq) finish<S, Log>(yq, n, fq);
     return;
   }
   // Group k's log is taken before group k + 1's passes 1 and 2 and its pass 3s

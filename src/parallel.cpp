@@ -81,7 +81,11 @@ void split_row(const Table& t, bool log, const Job& row, int threads) {
       {
         double total = 0.0;
         for (std::size_t k = 0; k < chunks; ++k) total += sums[k];
-        f = static_cast<float>(log ? -std::log(total) : 1.0 / total);
+        // the kernel's log of a long row's sum (log_of_sum in softmax.hpp): the same bits as one thread
+        const float s = static_cast<float>(total);
+        float l = 0.0f;
+        if (log) t.log(&s, &l, 1);
+        f = log ? -l : static_cast<float>(1.0 / total);
       }
 #pragma omp for schedule(static)
       for (std::size_t k = 0; k < chunks; ++k) t.finish(row.y + k * chunk, len(k), f, log);

@@ -144,7 +144,7 @@ TEST_P(Batch, RowGroupsWithSpecialRows) {
 }
 
 // Batches of three-pass rows are software-pipelined (pass 2 of row r runs with
-// pass 1 of row r + 1 and pass 3 of row r - 1) up to kPipelineBytes = 8 MiB of
+// pass 1 of row r + 1 and pass 3 of row r - 1, or r - 2) up to kPipelineBytes = 8 MiB of
 // x and y, and run pass by pass past that (kernels/softmax.hpp). Either way
 // each row must get the bits of the same row computed alone. Rows of two sum
 // chunks (64K + 17), row strides, and special rows at the start of the
@@ -152,7 +152,8 @@ TEST_P(Batch, RowGroupsWithSpecialRows) {
 TEST_P(Batch, PipelinedRowsMatchRowsAlone) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   const std::size_t cols = 65536 + 17, xs = cols + 5, ys = cols + 3;
-  for (std::size_t rows : {6u, 18u}) {  // x and y: 3.0 MiB (pipelined), 9.0 MiB (pass by pass)
+  // x and y: 3.0 and 5.0 MiB (pipelined; log-softmax from 8 rows scales row r - 2 beside row r), 9.0 MiB (pass by pass)
+  for (std::size_t rows : {6u, 10u, 18u}) {
     std::vector<float> x = normal(rows * xs, 0.0f, 3.0f, 1500 + static_cast<std::uint32_t>(rows));
     auto row = [&](std::size_t r) { return x.data() + r * xs; };
     std::fill(row(0), row(0) + cols, -inf);         // fully masked, first
