@@ -777,6 +777,7 @@ struct InRegisters {
   // scale pass -> 5.26, neither -> 5.55. The FMA pipes alone would allow
   // about 5.9 (9.75 FMA-pipe operations per vector, one per cycle, 3.6 GHz).
   static void run_mixed(const Job& job) {
+    if (Log && NV <= 3 && job.rows >= 4 * W) return run_mixed_lag(job);
     alignas(64) float sums[W * kSumStride], fs[W];
     std::size_t prev = 0, prev_g = 0;  // the group waiting to be scaled
     for (std::size_t row0 = 0; row0 < job.rows; row0 += W) {
@@ -791,6 +792,39 @@ struct InRegisters {
       S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
       prev = row0, prev_g = g;
     }
+    for (std::size_t q = 0; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
+  }
+  // run_mixed for log-softmax rows of 2-3 vectors, 4 groups or more: group k
+  // is scaled beside group k + 2's compute, and its log taken after group k +
+  // 1's compute in program order, when its sums are long known. Taken right
+  // after its own group, the log waits on the transposed sum of the group's
+  // last exps, and that chain stalls retirement while the next rows queue
+  // behind it (as in rows_three_pass's lag2). benchmarks/ab.sh -o log_softmax,
+  // medians of 21 (avx512, Gelem/s), three runs at 512x32: 4.82 -> 5.11, 4.88
+  // -> 5.00, 5.03 -> 5.25; 2048x32 5.14 -> 5.36, 512x48 5.40 -> 5.64, 4096x48
+  // 5.05 -> 5.21, 128x32 equal. Rows of 8 vectors lost (128x128 7.15 -> 6.95,
+  // 256x128 7.40 -> 7.15), 4-6 were not clear (256x64 -1%, 128x96 +2%).
+  static void run_mixed_lag(const Job& job) {
+    alignas(64) float sums[2][W * kSumStride], fs[W];
+    std::size_t prev = 0, prev_g = 0;    // the group whose factors are not taken yet: sums[b ^ 1]
+    std::size_t prev2 = 0, prev2_g = 0;  // the group waiting to be scaled, with fs
+    std::size_t b = 0;
+    for (std::size_t row0 = 0; row0 < job.rows; row0 += W, b ^= 1) {
+      const std::size_t g = job.rows - row0 < W ? job.rows - row0 : W;
+      init_sums(sums[b]);
+      group<true>(job, row0, g, sums[b], [&](std::size_t j, auto rows) {
+        if (j + rows.value <= prev2_g) scale_rows<decltype(rows)::value>(job, prev2 + j, fs + j);
+      });
+      for (std::size_t q = g / kPair * kPair; q < prev2_g; ++q) scale_rows<1>(job, prev2 + q, fs + q);
+      if (prev_g) {
+        const V s = reduce_sums(sums[b ^ 1]);
+        S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
+      }
+      prev2 = prev, prev2_g = prev_g, prev = row0, prev_g = g;
+    }
+    for (std::size_t q = 0; q < prev2_g; ++q) scale_rows<1>(job, prev2 + q, fs + q);
+    const V s = reduce_sums(sums[b ^ 1]);
+    S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
     for (std::size_t q = 0; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
   }
 
