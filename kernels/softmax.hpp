@@ -699,6 +699,7 @@ struct InRegisters {
   // some runs and not in others). Not at 1 vector (262144x16 2.29 -> 2.34,
   // 2.0 -> 1.8 in another run), nor on AVX2 (no gain at any length).
   __attribute__((noinline)) static void run_scratch(const Job& job) {
+    if constexpr (NV == 3 || NV == 4) return run_scratch_lag(job);
     constexpr std::size_t kScratchBytes = 4096;
     constexpr std::size_t kRow = NV * W;  // floats per scratch row
     constexpr std::size_t kG0 = kScratchBytes / (kRow * sizeof(float)) / kPair * kPair;
@@ -724,6 +725,43 @@ struct InRegisters {
       prev = row0, prev_g = g;
     }
     finish_scratch(job, prev, prev_g, scratch + (b ^ 1) * kBuf, logs);
+  }
+  // run_scratch with run_mixed_lag's order, for rows of 3-4 vectors: group
+  // k's log is taken after group k + 1's compute and its rows finished beside
+  // group k + 2's, so three buffers. benchmarks/ab.sh -o log_softmax, medians
+  // of 21 (avx512, Gelem/s), four runs: 65536x64 3.03 -> 3.62, 3.06 -> 3.54,
+  // 3.06 -> 3.75, 3.43 -> 4.27; 87381x48 3.84 -> 4.38, 3.86 -> 4.43, 3.80 ->
+  // 4.35, 4.16 -> 4.32. At 2 vectors it lost (131072x32 -7%, twice; 262144x32
+  // -20%), at 8 too (32768x128 -10%, -16%), 5-7 tied or lost (52428x80 equal,
+  // 37449x112 -5%): cause not found (no counters here).
+  __attribute__((noinline)) static void run_scratch_lag(const Job& job) {
+    constexpr std::size_t kScratchBytes = 4096;
+    constexpr std::size_t kRow = NV * W;
+    constexpr std::size_t kG0 = kScratchBytes / (kRow * sizeof(float)) / kPair * kPair;
+    constexpr std::size_t kG = kG0 < kPair ? kPair : kG0 > W ? W : kG0;
+    // three buffers 1 KiB apart mod 4 KiB: any two differ by 1 or 2 KiB
+    constexpr std::size_t kBuf = (kG * kRow + 1023) / 1024 * 1024 + 256;
+    alignas(64) float sums[2][W * kSumStride], logs[W], scratch[3 * kBuf];
+    Job sj = job;
+    sj.y_stride = kRow;
+    std::size_t prev = 0, prev_g = 0, prev2 = 0, prev2_g = 0, b = 0, k = 0;
+    for (std::size_t row0 = 0; row0 < job.rows; row0 += kG, b ^= 1, k = k == 2 ? 0 : k + 1) {
+      const std::size_t g = job.rows - row0 < kG ? job.rows - row0 : kG;
+      init_sums(sums[b]);
+      sj.x = job.x + row0 * job.x_stride;
+      sj.y = scratch + k * kBuf;
+      const float* pb = scratch + (k == 2 ? 0 : k + 1) * kBuf;  // group k - 2's buffer
+      group<true>(sj, 0, g, sums[b], [&](std::size_t j, auto rows) {
+        if (j + rows.value <= prev2_g) finish_scratch(job, prev2 + j, rows.value, pb + j * kRow, logs + j);
+      });
+      for (std::size_t q = g / kPair * kPair; q < prev2_g; ++q) finish_scratch(job, prev2 + q, 1, pb + q * kRow, logs + q);
+      if (prev_g) S::store(logs, S::log_normal(reduce_sums(sums[b ^ 1])));
+      prev2 = prev, prev2_g = prev_g, prev = row0, prev_g = g;
+    }
+    // k: the next buffer; the last group's is k - 1, the one before it k - 2
+    finish_scratch(job, prev2, prev2_g, scratch + (k == 0 ? 1 : k == 1 ? 2 : 0) * kBuf, logs);
+    S::store(logs, S::log_normal(reduce_sums(sums[b ^ 1])));
+    finish_scratch(job, prev, prev_g, scratch + (k == 0 ? 2 : k - 1) * kBuf, logs);
   }
   // y = y * f (softmax) or y + f (log-softmax) for rows [row, row + R), f from fs[].
   // f = 1 or 0 (sum == 1, or a row finished by nonfinite_row) leaves y as is.

@@ -271,7 +271,7 @@ TEST_P(Batch, BatchesPast8MiBMatchRowsAlone) {
 
 TEST_P(Batch, LargeInRegisterBatchesMatchRowsAlone) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  for (std::size_t cols : {20u, 33u, 48u, 100u, 112u, 128u}) {
+  for (std::size_t cols : {20u, 33u, 48u, 64u, 100u, 112u, 128u}) {
     const std::size_t rows = (8u << 20) / (2 * sizeof(float) * cols) + 37, xs = cols + 5, ys = cols + 3;
     std::vector<float> x = normal(rows * xs, 0.0f, 3.0f, 1600 + static_cast<std::uint32_t>(cols));
     auto row = [&](std::size_t r) { return x.data() + r * xs; };
