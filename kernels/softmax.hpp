@@ -729,11 +729,15 @@ struct InRegisters {
   // run_scratch with run_mixed_lag's order, for rows of 3-4 vectors: group
   // k's log is taken after group k + 1's compute and its rows finished beside
   // group k + 2's, so three buffers. benchmarks/ab.sh -o log_softmax, medians
-  // of 21 (avx512, Gelem/s), four runs: 65536x64 3.03 -> 3.62, 3.06 -> 3.54,
-  // 3.06 -> 3.75, 3.43 -> 4.27; 87381x48 3.84 -> 4.38, 3.86 -> 4.43, 3.80 ->
-  // 4.35, 4.16 -> 4.32. At 2 vectors it lost (131072x32 -7%, twice; 262144x32
+  // of 21 (avx512, Gelem/s): 65536x64 3.03 -> 3.62, 3.06 -> 3.54, 3.06 ->
+  // 3.75, 3.43 -> 4.27, 3.07 -> 3.40, and 2.88 -> 2.65 in a noisy stretch;
+  // 87381x48 3.84 -> 4.38, 3.86 -> 4.43, 3.80 -> 4.35, 4.16 -> 4.32, 3.53 ->
+  // 3.60, 2.93 -> 2.68. At 2 vectors it lost (131072x32 -7%, twice; 262144x32
   // -20%), at 8 too (32768x128 -10%, -16%), 5-7 tied or lost (52428x80 equal,
-  // 37449x112 -5%): cause not found (no counters here).
+  // 37449x112 -5%): cause not found (no counters here). These batches, near
+  // the L3's size, also swing by up to 20% between builds that leave their
+  // code alone; cause not found (scratch buffers aligned to 4 KiB changed
+  // nothing clear).
   __attribute__((noinline)) static void run_scratch_lag(const Job& job) {
     constexpr std::size_t kScratchBytes = 4096;
     constexpr std::size_t kRow = NV * W;
