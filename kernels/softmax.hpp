@@ -818,6 +818,11 @@ struct InRegisters {
   // oracles at 128x128 (wrong output): no horizontal max 4.82 -> 5.14, no
   // scale pass -> 5.26, neither -> 5.55. The FMA pipes alone would allow
   // about 5.9 (9.75 FMA-pipe operations per vector, one per cycle, 3.6 GHz).
+  // fs[q] = the factor of row q of a group from its sums: -log(sum) or 1/sum
+  static void store_factors(float* fs, const float* sums) {
+    const V s = reduce_sums(sums);
+    S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
+  }
   static void run_mixed(const Job& job) {
     if (Log && NV <= 3 && job.rows >= 4 * W) return run_mixed_lag(job);
     alignas(64) float sums[W * kSumStride], fs[W];
@@ -830,8 +835,7 @@ struct InRegisters {
       });
       // the previous group's rows not scaled above (after(j, ...) runs for full pairs or fours only)
       for (std::size_t q = g / kPair * kPair; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
-      const V s = reduce_sums(sums);
-      S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
+      store_factors(fs, sums);
       prev = row0, prev_g = g;
     }
     for (std::size_t q = 0; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
@@ -858,15 +862,11 @@ struct InRegisters {
         if (j + rows.value <= prev2_g) scale_rows<decltype(rows)::value>(job, prev2 + j, fs + j);
       });
       for (std::size_t q = g / kPair * kPair; q < prev2_g; ++q) scale_rows<1>(job, prev2 + q, fs + q);
-      if (prev_g) {
-        const V s = reduce_sums(sums[b ^ 1]);
-        S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
-      }
+      if (prev_g) store_factors(fs, sums[b ^ 1]);
       prev2 = prev, prev2_g = prev_g, prev = row0, prev_g = g;
     }
     for (std::size_t q = 0; q < prev2_g; ++q) scale_rows<1>(job, prev2 + q, fs + q);
-    const V s = reduce_sums(sums[b ^ 1]);
-    S::store(fs, Log ? S::set(0.0f) - S::log_normal(s) : S::set(1.0f) / s);
+    store_factors(fs, sums[b ^ 1]);
     for (std::size_t q = 0; q < prev_g; ++q) scale_rows<1>(job, prev + q, fs + q);
   }
 
@@ -1012,7 +1012,7 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
     // rows' pass 3 run alone (4x4096 lost 3%); softmax (a divide) gained nothing.
     const bool lag2 = Log && pipelined && job.rows >= 8;
     double sq = 0.0;  // lag 2: row yq's sum, its factor not taken yet
-    float m = max_of(0), f = 0.0f, fq = 0.0f;
+    float m = max_of(0), f = 0.0f;
     float* yp = nullptr;  // the row whose pass 3 rides along this row's pass 2, with factor f
     float* yq = nullptr;  // lag 2: the row after it, pending too
     for (std::size_t r = 0; r < job.rows; ++r) {
@@ -1058,9 +1058,8 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
       }
       m = mn;
     }
-    if (yq) fq = factor(sq);
     if (yp) finish<S, Log>(yp, n, f);
-    if (yq) finish<S, Log>(yq, n, fq);
+    if (yq) finish<S, Log>(yq, n, factor(sq));
     return;
   }
   // Group k's log is taken before group k + 1's passes 1 and 2 and its pass 3s
