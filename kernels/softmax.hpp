@@ -112,12 +112,20 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // 1024x16 2.41 -> 2.17, 16x1000 5.16 -> 4.86. Not kept. The clamp only in the
 // softmax rows outside run_mixed (batches past kPipelineBytes), on a quiet
 // host (medians of 21): 32768x128 3.73 -> 3.85, 65536x96 3.57 -> 3.69,
-// 262144x16 2.60 -> 2.54; avx2 no gain. Not kept either.
+// 262144x16 2.60 -> 2.54; avx2 no gain. Not kept either. Again on Zen 5
+// (family 26), where port_probe.cpp times vcmpps-to-mask as the costliest
+// operation beside the FMAs, the clamp everywhere still lost (ab, medians of
+// 15): 4x4096 8.30 -> 8.07, 16x1000 7.82 -> 7.64, 128x128 7.61 -> 7.38,
+// 1024x16 4.19 -> 4.04; 32768x128 3.54 -> 3.69.
 // One reduction fma instead of two, t = a - n * float(ln2/16), is faster
 // where the exps bind (medians of 15, avx512 softmax: 16x1000 5.12 -> 5.59,
 // 4x4096 5.15 -> 5.68, 512x32 3.73 -> 3.96), but float(ln2) is 1.9e-9 off, so
 // t is off by up to 2016 * 1.2e-10 = 2.4e-7 near -87.3: 2-4 ulp on top of the
-// error above, past this exp's 2 ulp (tests/test_exp.cpp). Not used.
+// error above, past this exp's 2 ulp (tests/test_exp.cpp). Not used. On Zen 5
+// it gains as much (ab, medians of 15, one slow stretch: 4x4096 6.00 -> 6.44,
+// 16x1000 5.78 -> 6.27, 512x32 5.34 -> 5.61, 32768x128 4.96 -> 5.14); the
+// extra error, 2.75e-9 |a| relative, would still meet design.md's softmax bound
+// (its 3e|a_i| term is 1.8e-7 |a|), but not issue 5's 2 ulp for the exp.
 // Measured on Zen 4 (bench_softmax medians, two interleaved runs): avx512
 // softmax 1x32000 4.02-4.12 -> 4.36-4.42 Gelem/s, 512x32 2.83-2.94 -> 3.21-3.22
 // (against rr2_p5 with vscalefps applying 2^n, which this replaced); avx2
@@ -980,6 +988,14 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
     // -> 4.02; even at 384x4096 and 64x32000 (12-16 MiB); past them it loses:
     // 512x4096 3.98 -> 3.73, 1024x4000 2.52 -> 1.83, 131x32000 2.41 -> 1.79
     // (cause not found; no counters on this VM). avx2 and log_softmax gain alike.
+    // Where a small batch's time goes, from oracles with wrong output (ab,
+    // avx512 softmax, medians of 15, Zen 5): at 4x4096, row 0's max pass left
+    // out +5.4%, the last row's pass 3 left out +3.6%, both +11%; the next
+    // row's max and the factor taken as constants (their reductions off the
+    // row boundary) +1-2.5%. Pass 3 riding along costs 7-11% at 4x4096,
+    // 16x4096 and 64x1000, its loads and stores rather than its multiply (a
+    // max in its place: +1-3%). Neither a prefetch in row 0's max pass nor
+    // pass 3 of the last row (or of every row) run backwards gained.
     const bool pipelined = 2 * job.rows * n * sizeof(float) <= kPipelineBytes;
     const bool stream = 2 * job.rows * n * sizeof(float) > kStreamBytes && n <= kScratchFloats;
     const auto pass2 = [&](std::size_t r, float m, auto side, const float* ahead) {
