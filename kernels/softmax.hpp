@@ -994,8 +994,9 @@ __attribute__((noinline)) void rows_three_pass(const Job& job) {
     // row's max and the factor taken as constants (their reductions off the
     // row boundary) +1-2.5%. Pass 3 riding along costs 7-11% at 4x4096,
     // 16x4096 and 64x1000, its loads and stores rather than its multiply (a
-    // max in its place: +1-3%). Neither a prefetch in row 0's max pass nor
-    // pass 3 of the last row (or of every row) run backwards gained.
+    // max in its place: +1-3%). A prefetch in row 0's max pass, and the last
+    // row's pass 3 run backwards, gained nothing; the riding pass 3 run
+    // backwards was mixed (16x4096 -7%, 4x4096 -2%, 128x4096 +6%).
     const bool pipelined = 2 * job.rows * n * sizeof(float) <= kPipelineBytes;
     const bool stream = 2 * job.rows * n * sizeof(float) > kStreamBytes && n <= kScratchFloats;
     const auto pass2 = [&](std::size_t r, float m, auto side, const float* ahead) {
