@@ -116,7 +116,12 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // (family 26), where port_probe.cpp times vcmpps-to-mask as the costliest
 // operation beside the FMAs, the clamp everywhere still lost (ab, medians of
 // 15): 4x4096 8.30 -> 8.07, 16x1000 7.82 -> 7.64, 128x128 7.61 -> 7.38,
-// 1024x16 4.19 -> 4.04; 32768x128 3.54 -> 3.69.
+// 1024x16 4.19 -> 4.04; 32768x128 3.54 -> 3.69. AVX2 alone gains there (ab -i
+// avx2, medians of 21: 128x128 2.60 -> 2.69, 16x1000 3.09 -> 3.27, 1x32000
+// 3.01 -> 3.13, 32768x128 equal), but a in (-88.0, ln(FLT_MIN)) then gives
+// denormals instead of 0, most of them not even e^a (where floor(n/8) = -127
+// the exponent field is 0): against the README's "no denormal is ever
+// produced" and tests/test_exp.cpp's exp(-87.34) = 0. Not kept.
 // One reduction fma instead of two, t = a - n * float(ln2/16), is faster
 // where the exps bind (medians of 15, avx512 softmax: 16x1000 5.12 -> 5.59,
 // 4x4096 5.15 -> 5.68, 512x32 3.73 -> 3.96), but float(ln2) is 1.9e-9 off, so
@@ -280,7 +285,8 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& s
       // one process, medians of 11): softmax 4x4096 4.65 -> 5.31, 32x1024
       // 5.18 -> 5.46, 16x1000 5.06 -> 5.14; log_softmax 4x4096 4.65 -> 5.47,
       // 16x1000 4.64 -> 5.00; y 64 bytes past x, softmax 1x32000 4.03 ->
-      // 4.45. On avx2 it lost 2-7% (16 registers), so it is off there.
+      // 4.45. On avx2 it lost 2-7% (16 registers), so it is off there; on
+      // Zen 5 too (16x1000 -3%, 1x32000 -7%, 1024x4096 -13%).
       if (i + 4 * W <= end) {
         V n0 = S::load(x + i), n1 = S::load(x + i + W), n2 = S::load(x + i + 2 * W), n3 = S::load(x + i + 3 * W);
         for (; i + 8 * W <= end; i += 4 * W) {
