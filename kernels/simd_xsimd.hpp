@@ -130,8 +130,8 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   static constexpr bool log_store_early(std::size_t nv) { return nv == 8; }
   // InRegisters rows in batches of at least kStreamRowsBytes (softmax.hpp):
   // y written with non-temporal stores, for softmax rows of 3 vectors or more
-  // and log-softmax rows of 8 (through run_scratch, whose finish then streams).
-  // benchmarks/ab.sh, medians of 11, Zen 5 (family 26), normal -> streamed
+  // and log-softmax rows of 4 or more (kept in registers with a vector log per
+  // row: InRegisters::run, figures there). benchmarks/ab.sh, medians of 11, Zen 5 (family 26), normal -> streamed
   // stores (Gelem/s). Softmax: 32768x128 3.73 -> 5.29, 3.96 -> 5.24; 24576x128
   // 4.77 -> 5.74; 65536x64 3.37 -> 4.72, 3.58 -> 4.84; 43690x96 3.76 -> 4.89;
   // 37449x112 4.12 -> 5.45; 87381x48 4.30 -> 4.45, 4.20 -> 4.39; 65536x128
@@ -143,8 +143,9 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // 3.42 (run_scratch alone lost: 3.91 -> 3.23). Log-softmax rows of 2-7
   // vectors (run_scratch already) lost or tied when streamed: 87381x48 3.18
   // -> 2.39, 174762x48 2.69 -> 2.10, 131072x64 2.67 -> 2.42, 43690x96 2.84 ->
-  // 2.84.
-  static constexpr bool stream_rows(bool log, std::size_t nv) { return log ? nv == 8 : nv >= 3; }
+  // 2.84. (All these log-softmax figures are of the run_scratch form, which
+  // streamed from its scratch buffer; the register form replaced it.)
+  static constexpr bool stream_rows(bool log, std::size_t nv) { return log ? nv >= 4 : nv >= 3; }
   // Rows of 2^20 floats and more in batches past 32 MiB (x and y) take the
   // two-pass form (src/parallel.cpp), with its next-chunk prefetch.
   // benchmarks/ab.sh, medians of 9, three-pass -> two-pass (Gelem/s), five

@@ -494,7 +494,7 @@ struct InRegisters {
   // 128x128 4.08-4.12 -> 4.30-4.37, 32768x128 3.24-3.37 -> 3.44-3.77; at other lengths
   // it lost up to 11% (128x64 3.66 -> 3.27, 8192x224 3.64 -> 3.38), so only 8.
   // avx2 gained at every length: 512x32 2.10 -> 2.35, 131072x32 2.07 -> 2.29.
-  static constexpr bool kStoreEarly = Log && S::log_store_early(NV);
+  static constexpr bool kStoreEarly = Log && S::log_store_early(NV) && !kStream;
   // With Defer, a row's sum leaves exps() as its vector of lane partials
   // (kSumStride floats per row in sums[]) where S::sum_rows reduces W rows'
   // partials at once, in allsum's order (the same bits): the group's one
@@ -572,6 +572,9 @@ struct InRegisters {
       if (Defer) {
         if constexpr (kSumStride > 1) S::store(sums + q * kSumStride, sum[q]);
         else sums[q] = S::first(sum[q]);
+      } else if constexpr (Log) {  // streamed log-softmax (run): a vector log per row
+        const V f = S::log_normal(sum[q]);
+        for (std::size_t k = 0; k < NV; ++k) v[q][k] = v[q][k] - f;
       } else {
         const V f = S::set(1.0f / S::first(sum[q]));  // a scalar divide: cheaper than a vector one
         for (std::size_t k = 0; k < NV; ++k) v[q][k] = v[q][k] * f;
@@ -676,7 +679,7 @@ struct InRegisters {
   // 4.26. Log-softmax lost (512x32 3.12 -> 2.65, 1024x16 2.45 -> 1.60; its
   // tail is a store, or nothing), and so did run_mixed (Defer; 128x128 4.40
   // -> 3.42).
-  static constexpr bool kDeferTail = kPipeline && !Log;
+  static constexpr bool kDeferTail = kPipeline && (!Log || kStream);
   static constexpr bool kMixed = (S::mixed_rows(Log, NV, false) || S::mixed_rows(Log, NV, true)) &&
                                  (kPipeline || !S::kPipelineRows);
   static bool streams(const Job& job) {
@@ -690,7 +693,24 @@ struct InRegisters {
         return S::fence();  // order the streamed stores before the caller's
       }
     }
-    if constexpr (kStream && Log) return run_scratch(job);
+    // Streamed log-softmax keeps each row in registers to the end, as softmax
+    // does: its tail takes log(sum) by a vector log of the row's own sum (the
+    // same bits as the group's log elsewhere: log_normal works lane by lane)
+    // and streams a_i - log(sum). One vector log per row, about 15 operations
+    // beside a row's 4-14 exps of about 11 each, and no a_i round trip through
+    // memory. benchmarks/ab.sh -o log_softmax, medians of 11-15 (avx512,
+    // Gelem/s), before (8 vectors: run_scratch, streamed finish; 4-7 and 10-14:
+    // run_scratch or run, not streamed) -> this: 32768x128 3.04 -> 3.91, 3.69
+    // -> 4.10; 65536x128 2.32 -> 3.29; 24576x128 4.28 -> 4.48; 65536x64 3.31
+    // -> 4.01; 43690x96 2.90 -> 4.45; 37449x112 3.12 -> 4.43; 32768x160 3.39
+    // -> 3.69; 18724x224 3.03 -> 4.13. At 3 vectors it lost (87381x48 3.79 ->
+    // 3.33; the log is a quarter of the row's work there): see S::stream_rows.
+    if constexpr (kStream && Log) {
+      alignas(64) float unused[W * kSumStride];  // Defer = false: no sums kept
+      for (std::size_t row0 = 0; row0 < job.rows; row0 += W)
+        group<false>(job, row0, job.rows - row0 < W ? job.rows - row0 : W, unused, [](std::size_t, auto) {});
+      return;
+    }
     if constexpr (kMixed && !kStream)
       if (2 * job.rows * job.cols * sizeof(float) <= kPipelineBytes && S::mixed_rows(Log, NV, job.cols % W != 0))
         return run_mixed(job);
@@ -912,10 +932,6 @@ struct InRegisters {
       float* y = job.y + (begin + q) * job.y_stride;
       const float* a = buf + q * NV * W;
       const V f = S::set(logs[q]);
-      if constexpr (kStream) {  // r == W and y aligned: see streams()
-        for (std::size_t k = 0; k < NV; ++k) S::stream(y + k * W, S::load(a + k * W) - f);
-        continue;
-      }
       for (std::size_t k = 0; k + 1 < NV; ++k) S::store(y + k * W, S::load(a + k * W) - f);
       if (r == W)
         S::store(y + (NV - 1) * W, S::load(a + (NV - 1) * W) - f);
