@@ -705,6 +705,9 @@ struct InRegisters {
     // -> 4.01; 43690x96 2.90 -> 4.45; 37449x112 3.12 -> 4.43; 32768x160 3.39
     // -> 3.69; 18724x224 3.03 -> 4.13. At 3 vectors it lost (87381x48 3.79 ->
     // 3.33; the log is a quarter of the row's work there): see S::stream_rows.
+    // Dropped: one log for two rows (row j - 1's sum blended with row j's, so
+    // j - 1's finish waits on j's sum), 32768x128 3.28 -> 2.46, 43690x96 3.26
+    // -> 2.97 (ab, medians of 15).
     if constexpr (kStream && Log) {
       alignas(64) float unused[W * kSumStride];  // Defer = false: no sums kept
       for (std::size_t row0 = 0; row0 < job.rows; row0 += W)
