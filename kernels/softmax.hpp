@@ -707,7 +707,10 @@ struct InRegisters {
     // 3.33; the log is a quarter of the row's work there): see S::stream_rows.
     // Dropped: one log for two rows (row j - 1's sum blended with row j's, so
     // j - 1's finish waits on j's sum), 32768x128 3.28 -> 2.46, 43690x96 3.26
-    // -> 2.97 (ab, medians of 15).
+    // -> 2.97 (ab, medians of 15). In cache and below kStreamRowsBytes this
+    // form lost to run_mixed and run (one log per group of W rows): 128x128
+    // 4.65 -> 3.93, 128x64 4.17 -> 3.43, 8192x128 4.27 -> 3.73, 16384x128
+    // 4.54 -> 3.94, 16384x96 5.28 -> 4.49.
     if constexpr (kStream && Log) {
       alignas(64) float unused[W * kSumStride];  // Defer = false: no sums kept
       for (std::size_t row0 = 0; row0 < job.rows; row0 += W)
