@@ -39,6 +39,8 @@ struct Table {
   void (*exp_scale)(const float* x, float* y, std::size_t n, float m, float c, float f, bool log);
   // y[i] = the kernel's exp(x[i]) for x[i] <= 0 (and NaN); exposed for the ulp sweep test.
   void (*exp)(const float* x, float* y, std::size_t n);
+  // y[i] = the exp whose results log-softmax only adds up (SumOnly in kernels/softmax.hpp); for its test.
+  void (*sum_exp)(const float* x, float* y, std::size_t n);
   // y[i] = the kernels' log(x[i]) of a row's sum (normal x[i] > 0, and NaN); for the log test, and
   // for rows split across threads (src/parallel.cpp: the same bits as rows_three_pass).
   void (*log)(const float* x, float* y, std::size_t n);

@@ -62,13 +62,14 @@ inline void init_group_sums(float* sums, std::size_t rows, std::size_t stride) {
 // AVX-512 and AVX2 take exp_nonpos_table below instead.
 constexpr float kLnFltMin = -0x1.5D589Ep+6f;  // ln(2^-126) = -87.336544
 
-template <class S>
+template <class S, bool SumOnly = false>
 inline typename S::V exp_nonpos_table(typename S::V a);
 
-template <class S>
+// SumOnly: the exp whose results log-softmax only adds up (exp_nonpos_table).
+template <class S, bool SumOnly = false>
 inline typename S::V exp_nonpos(typename S::V a) {
   using V = typename S::V;
-  if constexpr (S::kExpTableBits > 0) return exp_nonpos_table<S>(a);
+  if constexpr (S::kExpTableBits > 0) return exp_nonpos_table<S, SumOnly>(a);
   const V magic = S::set(0x1.8000FEp23f);              // 1.5*2^23 + 127
   V n = S::fma(a, S::set(0x1.715476p+0f), magic);      // a*log2(e) + magic
   const V s = S::shl23(n);                             // 2^n
@@ -126,7 +127,8 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // where the exps bind (medians of 15, avx512 softmax: 16x1000 5.12 -> 5.59,
 // 4x4096 5.15 -> 5.68, 512x32 3.73 -> 3.96), but float(ln2) is 1.9e-9 off, so
 // t is off by up to 2016 * 1.2e-10 = 2.4e-7 near -87.3: 2-4 ulp on top of the
-// error above, past this exp's 2 ulp (tests/test_exp.cpp). Not used. On Zen 5
+// error above, past this exp's 2 ulp (tests/test_exp.cpp). Not used for the
+// e_i that softmax outputs (log-softmax: SumOnly below). On Zen 5
 // it gains as much (ab, medians of 15, one slow stretch: 4x4096 6.00 -> 6.44,
 // 16x1000 5.78 -> 6.27, 512x32 5.34 -> 5.61, 32768x128 4.96 -> 5.14); the
 // extra error, 2.75e-9 |a| relative, would still meet design.md's softmax bound
@@ -138,7 +140,23 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // loop alone, best of 40: avx512 6.1-6.2 -> 6.6-6.7, avx2 4.3-4.6 -> 5.0-5.4.
 // Error over every float in [-87.3, 0] (tests/test_exp.cpp): see the README's
 // accuracy table; the table's rounding (up to 0.45 ulp) is most of it.
-template <class S>
+// SumOnly (log-softmax, which never outputs an e_i, only log(sum e_i)) takes
+// that one-fma reduction. Its extra relative error per term, 2.75e-9 |a_i|,
+// moves the sum by at most 2.75e-9 times the mean of |a_i| weighted by e_i /
+// sum, which is at most ln(n) + 1 (the max term is 1): for rows below 2^31,
+// 6e-8 in log(sum), against design.md's 2e-6 (1 + |y_i|) bound for y_i =
+// a_i - log(sum); for logits of spread 4 the weighted mean is about 4, 1e-8.
+// tests/test_exp.cpp bounds it directly. Every log-softmax path takes it
+// (rows, chunks, the two-pass form), so a row's bits still do not depend on
+// the path. benchmarks/ab.sh -o log_softmax, medians of 15 (avx512, Gelem/s),
+// two runs: 32768x128 4.65 -> 4.96, 4.47 -> 4.69; 128x128 7.22 -> 7.49, 7.06
+// -> 7.32; 512x32 4.81 -> 5.03, 5.05 -> 5.20; 16x1000 7.95 -> 8.38, 7.83 ->
+// 8.47; 4x4096 8.46 -> 9.05, 8.39 -> 8.92; 4x1048576 3.67 -> 3.80; 131072x32
+// and 1024x4096 equal. avx2 (-i avx2, medians of 11): 128x128 3.66 -> 3.93,
+// 16x1000 3.99 -> 4.42, 4x4096 3.95 -> 4.35, 32768x128 2.11 -> 2.24. The
+// measured log-softmax error did not move (normal logits of sd 1-30, rows of
+// 128-2^20: at most 1.0e-7 (1 + |y_i|) before and after).
+template <class S, bool SumOnly>
 inline typename S::V exp_nonpos_table(typename S::V a) {
   using V = typename S::V;
   constexpr float L = 1 << S::kExpTableBits;
@@ -148,8 +166,13 @@ inline typename S::V exp_nonpos_table(typename S::V a) {
   V n = S::fma(a, S::set(L * 0x1.715476p+0f), magic);  // L*a*log2(e) + magic
   const V s = S::exp2_table(n);
   n = n - magic;
-  V t = S::fma(n, S::set(-0x1.62E400p-1f / L), a);     // a - n*ln2_hi/L
-  t = S::fma(n, S::set(-0x1.7F7D1Cp-20f / L), t);      //   - n*ln2_lo/L
+  V t;
+  if constexpr (SumOnly) {
+    t = S::fma(n, S::set(-0x1.62E430p-1f / L), a);     // a - n*float(ln2)/L
+  } else {
+    t = S::fma(n, S::set(-0x1.62E400p-1f / L), a);     // a - n*ln2_hi/L
+    t = S::fma(n, S::set(-0x1.7F7D1Cp-20f / L), t);    //   - n*ln2_lo/L
+  }
   V q = S::fma(t, S::set(c3), S::set(c2));
   q = S::fma(q, t, S::set(1.0f));
   return S::fma_or_zero_if_less(s * t, q, s, a, kLnFltMin);
@@ -268,7 +291,7 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& s
       side.full(j, sm0);
       side.full(j + W, sm1);
       const V a0 = logit(x0), a1 = logit(x1);
-      const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
+      const V e0 = exp_nonpos<S, Log>(a0), e1 = exp_nonpos<S, Log>(a1);
       if constexpr (Store) {
         S::store(y + j, Log ? a0 : e0);
         S::store(y + j + W, Log ? a1 : e1);
@@ -305,7 +328,7 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& s
       side.full(i, sm0);
       side.full(i + W, sm1);
       const V a0 = logit(S::load(x + i)), a1 = logit(S::load(x + i + W));
-      const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
+      const V e0 = exp_nonpos<S, Log>(a0), e1 = exp_nonpos<S, Log>(a1);
       if constexpr (Store) {
         S::store(y + i, Log ? a0 : e0);
         S::store(y + i + W, Log ? a1 : e1);
@@ -315,13 +338,13 @@ double exp_sum(const float* x, float* y, std::size_t n, float m, float c, Sd&& s
     }
     for (; i + W <= end; i += W) {
       side.full(i, sm0);
-      const V a = logit(S::load(x + i)), e = exp_nonpos<S>(a);
+      const V a = logit(S::load(x + i)), e = exp_nonpos<S, Log>(a);
       if constexpr (Store) S::store(y + i, Log ? a : e);
       s0 = s0 + e;
     }
     if (i < end) {  // only in the last block: kBlock is a multiple of W
       side.tail(i, end - i);
-      const V a = logit(S::load_tail(x + i, end - i, -kInf)), e = exp_nonpos<S>(a);
+      const V a = logit(S::load_tail(x + i, end - i, -kInf)), e = exp_nonpos<S, Log>(a);
       if constexpr (Store) S::store_tail(y + i, Log ? a : e, end - i);
       s1 = s1 + e;
       i = end;
@@ -552,7 +575,7 @@ struct InRegisters {
           else
             S::store_tail(y, v[q][k], r);
         }
-        const V e = exp_nonpos<S>(v[q][k]);
+        const V e = exp_nonpos<S, Log>(v[q][k]);
         sum[q] = sum[q] + e;
         if (!Log) v[q][k] = e;
       }
@@ -1192,20 +1215,20 @@ struct Grouped {
     std::size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
       const V a0 = logit(S::load(x + i)), a1 = logit(S::load(x + i + W));
-      const V e0 = exp_nonpos<S>(a0), e1 = exp_nonpos<S>(a1);
+      const V e0 = exp_nonpos<S, Log>(a0), e1 = exp_nonpos<S, Log>(a1);
       S::store(y + i, Log ? a0 : e0);
       S::store(y + i + W, Log ? a1 : e1);
       s0 = s0 + e0;
       s1 = s1 + e1;
     }
     if (i + W <= n) {
-      const V a = logit(S::load(x + i)), e = exp_nonpos<S>(a);
+      const V a = logit(S::load(x + i)), e = exp_nonpos<S, Log>(a);
       S::store(y + i, Log ? a : e);
       s0 = s0 + e;
       i += W;
     }
     if (i < n) {
-      const V a = logit(S::load_tail(x + i, n - i, -kInf)), e = exp_nonpos<S>(a);
+      const V a = logit(S::load_tail(x + i, n - i, -kInf)), e = exp_nonpos<S, Log>(a);
       S::store_tail(y + i, Log ? a : e, n - i);
       s1 = s1 + e;
     }
@@ -1307,12 +1330,12 @@ void exp_scale_chunk(const float* x, float* y, std::size_t n, float m, float c, 
   log ? exp_scale<S, true, true>(x, y, n, m, c, f) : exp_scale<S, false, true>(x, y, n, m, c, f);
 }
 
-template <class S>
+template <class S, bool SumOnly = false>
 void exp_array(const float* x, float* y, std::size_t n) {
   constexpr std::size_t W = S::W;
   std::size_t i = 0;
-  for (; i + W <= n; i += W) S::store(y + i, exp_nonpos<S>(S::load(x + i)));
-  if (i < n) S::store_tail(y + i, exp_nonpos<S>(S::load_tail(x + i, n - i, 0.0f)), n - i);
+  for (; i + W <= n; i += W) S::store(y + i, exp_nonpos<S, SumOnly>(S::load(x + i)));
+  if (i < n) S::store_tail(y + i, exp_nonpos<S, SumOnly>(S::load_tail(x + i, n - i, 0.0f)), n - i);
 }
 
 template <class S>
@@ -1326,7 +1349,8 @@ void log_array(const float* x, float* y, std::size_t n) {
 template <class S>
 constexpr Table table_for() {
   return {&rows<S, false>,       &rows<S, true>, &row_max<S>,   &exp_sum_chunk<S>, &finish_chunk<S>, &max_exp_sum_chunk<S>,
-          &exp_scale_chunk<S>, &exp_array<S>,  &log_array<S>, S::kTwoPassBatchCols, S::kTwoPassSoftmax};
+          &exp_scale_chunk<S>, &exp_array<S>,  &exp_array<S, true>, &log_array<S>, S::kTwoPassBatchCols,
+          S::kTwoPassSoftmax};
 }
 
 }  // namespace

@@ -188,5 +188,58 @@ TEST_P(Exp, SpecialValues) {
   EXPECT_LE(std::fabs(y - std::exp(static_cast<double>(lo))) / ulp_of(static_cast<float>(std::exp(double{lo}))), 2.0);
 }
 
+// The exp whose results log-softmax only adds up (Table::sum_exp; AVX-512 and
+// AVX2 reduce the range with one fma there): within 2 ulp plus 2.9e-9 |x|
+// relative of exp(x) over [-87.3, 0] (every 97th float natively; the extra
+// term is the rounding of float(ln2), 2.75e-9 |x|), and the special values of
+// Exp.SpecialValues. A broken reduction or table is off by far more.
+TEST_P(Exp, SumOnlyExpWithinItsBound) {
+  const std::uint64_t step = emulated() ? 10007 : 97, last = bits(87.3f);
+  const auto fn = table().sum_exp;
+  constexpr std::size_t kChunk = 1 << 16;
+  std::vector<float> x(kChunk), y(kChunk);
+  double worst = 0;  // error / bound
+  float worst_x = 0;
+  std::uint64_t count = 0;
+  for (std::uint64_t k = 0; k <= last + step - 1;) {
+    std::size_t n = 0;
+    for (; n < kChunk && k <= last + step - 1; ++n, k += step)
+      x[n] = from_bits(0x80000000u | static_cast<std::uint32_t>(k < last ? k : last));
+    fn(x.data(), y.data(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double ref = std::exp(static_cast<double>(x[i]));
+      const double bound = 2.0 * ulp_of(static_cast<float>(ref)) + 2.9e-9 * std::fabs(x[i]) * ref;
+      const double r = std::fabs(static_cast<double>(y[i]) - ref) / bound;
+      if (!(r <= worst)) worst = std::isnan(r) ? INFINITY : r, worst_x = x[i];
+    }
+    count += n;
+  }
+  std::cout << "[sum_exp] isa=" << simdsoftmax::to_string(GetParam()) << " max error " << fmt(worst)
+            << " of the bound at x=" << fmt(worst_x) << " over " << count << " floats, step " << step << "\n";
+  EXPECT_GE(count, last / step);
+  EXPECT_LE(worst, 1.0) << "worst at x=" << fmt(worst_x);
+
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float special[] = {nan, -inf, 0.0f, -0.0f, -87.34f, -88.0f, -1e30f, -FLT_MAX};
+  const float want[] = {nan, 0.0f, 1.0f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  for (std::size_t n = 1; n <= 33; ++n) {
+    for (std::size_t c = 0; c < sizeof special / sizeof *special; ++c) {
+      std::vector<float> xs(n, -1.5f), ys = sentinel_buffer(n + 8);
+      xs[n - 1] = special[c];
+      fn(xs.data(), ys.data(), n);
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " x=" << special[c]);
+      if (std::isnan(want[c])) {
+        ASSERT_TRUE(std::isnan(ys[n - 1]) && !is_sentinel(ys[n - 1]));
+      } else {
+        ASSERT_EQ(ys[n - 1], want[c]);
+      }
+      if (n > 1) {
+        ASSERT_LE(std::fabs(ys[0] - std::exp(-1.5)), 2.0 * ulp_of(static_cast<float>(std::exp(-1.5))));
+      }
+      ASSERT_EQ(first_touched(ys.data(), n, n + 8), n + 8) << "wrote past the end";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sst
