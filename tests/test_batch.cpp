@@ -312,15 +312,16 @@ TEST_P(Batch, LargeInRegisterBatchesMatchRowsAlone) {
 }
 
 // Batches (x and y) of at least 24 MiB of in-register rows on AVX-512 write y
-// with non-temporal stores (kernels/softmax.hpp, kStreamRowsBytes; log-softmax
-// rows of 8 vectors through a scratch buffer) when the rows are whole vectors
+// with non-temporal stores (kernels/softmax.hpp, kStreamRowsBytes; softmax
+// rows of 3-14 vectors, log-softmax rows of 4-14 with a vector log per row,
+// pipelined up to 8 vectors, one row at a time past) when the rows are whole vectors
 // and y and its stride are aligned; otherwise not. Either way every row equals
 // the row passed alone, bit for bit, special rows included (in and across
 // groups, the last row), stride gaps stay untouched and in place works.
 TEST_P(Batch, StreamedInRegisterBatchesMatchRowsAlone) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   enum class Layout { contiguous, strided, in_place, y_misaligned };
-  for (std::size_t cols : {48u, 64u, 96u, 128u, 120u}) {
+  for (std::size_t cols : {48u, 64u, 96u, 128u, 120u, 160u, 224u}) {
     const std::size_t rows = (24u << 20) / (2 * sizeof(float) * cols) + 19;
     const std::size_t xs = cols + 5;
     std::vector<float> x = normal(rows * xs, 0.0f, 4.0f, 1900 + static_cast<std::uint32_t>(cols));
