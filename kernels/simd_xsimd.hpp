@@ -131,8 +131,8 @@ struct Simd<xsimd::avx512bw> : SimdXsimd<xsimd::avx512bw> {
   // InRegisters rows in batches of at least kStreamRowsBytes (softmax.hpp):
   // y written with non-temporal stores, for softmax rows of 3 vectors or more
   // and log-softmax rows of 4 or more (kept in registers with a vector log per
-  // row: InRegisters::run, figures there). benchmarks/ab.sh, medians of 11, Zen 5 (family 26), normal -> streamed
-  // stores (Gelem/s). Softmax: 32768x128 3.73 -> 5.29, 3.96 -> 5.24; 24576x128
+  // row: InRegisters::run, figures there). benchmarks/ab.sh, medians of 11,
+  // Zen 5 (family 26), normal -> streamed stores (Gelem/s). Softmax: 32768x128 3.73 -> 5.29, 3.96 -> 5.24; 24576x128
   // 4.77 -> 5.74; 65536x64 3.37 -> 4.72, 3.58 -> 4.84; 43690x96 3.76 -> 4.89;
   // 37449x112 4.12 -> 5.45; 87381x48 4.30 -> 4.45, 4.20 -> 4.39; 65536x128
   // (64 MiB) 3.36 -> 3.58; 18724x224 4.99 -> 5.17; 32768x160 4.88 -> 4.82. Not

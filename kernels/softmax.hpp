@@ -719,9 +719,10 @@ struct InRegisters {
     // Streamed log-softmax keeps each row in registers to the end, as softmax
     // does: its tail takes log(sum) by a vector log of the row's own sum (the
     // same bits as the group's log elsewhere: log_normal works lane by lane)
-    // and streams a_i - log(sum). One vector log per row, about 15 operations
-    // beside a row's 4-14 exps of about 11 each, and no a_i round trip through
-    // memory. benchmarks/ab.sh -o log_softmax, medians of 11-15 (avx512,
+    // and streams a_i - log(sum). One vector log per row, about 27 operations
+    // beside a row's 4-14 exps of about 15 each, and no a_i round trip through
+    // memory (a timing oracle without the log, wrong output: 32768x128 4.49 ->
+    // 5.00, faster than softmax's 4.81 in the same stretch). benchmarks/ab.sh -o log_softmax, medians of 11-15 (avx512,
     // Gelem/s), before (8 vectors: run_scratch, streamed finish; 4-7 and 10-14:
     // run_scratch or run, not streamed) -> this: 32768x128 3.04 -> 3.91, 3.69
     // -> 4.10; 65536x128 2.32 -> 3.29; 24576x128 4.28 -> 4.48; 65536x64 3.31
