@@ -477,8 +477,11 @@ struct InRegisters {
   // 32768x128 4.59 -> 5.21, 4.44 -> 4.81; 65536x128 3.09 -> 4.53, 2.54 ->
   // 3.59; 87381x48 4.09 -> 4.67; 43690x96 4.11 -> 4.97; 65536x64 4.34 ->
   // 4.70; 24576x128 5.18 -> 5.50; 128x128 (not streamed) equal. 4-64 KiB
-  // ahead gained alike, prefetcht1 no more. Log-softmax (run_scratch) is not
-  // helped: 32768x128 3.87 -> 3.91, 5.01 -> 4.97; 65536x128 2.55 -> 2.52.
+  // ahead gained alike, prefetcht1 no more. Log-softmax in its former
+  // run_scratch form was not helped (32768x128 3.87 -> 3.91, 5.01 -> 4.97;
+  // 65536x128 2.55 -> 2.52); in its register form (run) it is: without ->
+  // with, -o log_softmax, medians of 11: 32768x128 4.24 -> 4.51, 65536x128
+  // 2.55 -> 3.51, 43690x96 3.95 -> 4.36.
   // Prefetching in every batch past kStreamRowsBytes, by a run-time test in
   // this loop, measured mixed where not streamed (131072x32 softmax +15%,
   // log_softmax -27%; 262144x16 equal) and cost rows in cache (128x128 -16%).
