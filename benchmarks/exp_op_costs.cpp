@@ -1,20 +1,28 @@
 // What an operation of the exp pass costs, at 256 and at 512 bits. Times the
-// exp-and-sum loop of kernels/softmax.hpp (exp_sum: a = x - m, the table exp
-// of exp_nonpos_table, store, sum) written out with intrinsics for AVX2 (8-entry
-// table, vcmpps + vandps zeroing) and AVX-512 (16-entry table, compare into
-// the fma's mask), over 4096 floats in L1, and the same loop with operations
-// left out (wrong results: timing only). Printed: ns per vector and the
-// avx2 ÷ avx512 ratio in elements per second, median of 21 runs of 3000 calls.
-// If a vector costs the same time at either width for the same operations,
-// avx2 runs at half avx512's speed unless it needs fewer operations, and it
-// needs one more (the and; AVX-512 zeroes in the fma's mask). Zen 5 (family
-// 26), five runs: the kernel's loop 0.45-0.53; with only its 7 fmas and muls
-// left, 1.05-1.14 ns per vector at 256 bits and 1.07-1.26 at 512, so 0.51-0.55;
-// every row between 0.45 and 0.56. Each operation left out saves about the
-// same at either width. So in cache avx2 stays near half of avx512 on a CPU
-// whose 512-bit units are full width (issue 5 asked for 0.6, a figure from
-// Sapphire Rapids). Not part of the build (needs AVX-512):
-//   g++ -O2 -march=native -std=c++17 benchmarks/exp_op_costs.cpp -o /tmp/exp_op_costs && /tmp/exp_op_costs
+// exp-and-sum loop of kernels/softmax.hpp (exp_sum: a = x - m, the table exp of
+// exp_nonpos_table, store, sum) written out with intrinsics for AVX2 (8-entry
+// table, vcmpps + vandps zeroing) and AVX-512 (16-entry table, compare into the
+// fma's mask), over 4096 floats in L1, and the same loop with operations left
+// out (wrong results: timing only). Printed: ns per vector and the avx2 ÷
+// avx512 ratio in elements per second, median of 21 runs of 3000 calls. If a
+// vector costs the same time at either width for the same operations, avx2 runs
+// at half avx512's speed unless it needs fewer operations, and it needs one
+// more (the and; AVX-512 zeroes in the fma's mask). Zen 5 (family 26), four
+// runs: the kernel's loop 0.45-0.46 (once 0.54); with only its 7 fmas and muls
+// left, 1.01-1.08 ns per vector at 256 bits and 1.03-1.09 at 512, so 0.51; each
+// operation left out saves about the same at either width (the rows in between:
+// 0.46-0.54). So in cache avx2 stays near half of avx512 on a CPU whose 512-bit
+// units are full width (issue 5 asked for 0.6, a figure from Sapphire Rapids).
+// One row is slower at 256 bits than the full loop, 0.39-0.41: without the
+// zeroing GCC 12 keeps a sum accumulator on the stack (a dependency through
+// memory), which says more about its register allocation with 16 registers than
+// about the zeroing (the exp-pass loops of kernels/avx2.cpp, exp_sum and
+// rows_three_pass, keep theirs in registers). Not part of the build (needs
+// AVX-512). The 256-bit loops are compiled for AVX2 + FMA only (16 registers,
+// as kernels/avx2.cpp), the 512-bit ones under a target pragma; the loop is
+// written once and included twice (this file includes itself):
+//   g++ -O2 -mavx2 -mfma -std=c++17 benchmarks/exp_op_costs.cpp -o /tmp/exp_op_costs && /tmp/exp_op_costs
+#ifndef EXP_OP_COSTS_LOOP
 #include <immintrin.h>
 
 #include <algorithm>
@@ -56,6 +64,8 @@ struct Y {  // AVX2 + FMA
   static float first(V v) { return _mm256_cvtss_f32(v); }
 };
 
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl")
 struct Z {  // AVX-512
   using V = __m512;
   static constexpr int W = 16, L = 16, kShift = 19;
@@ -87,60 +97,29 @@ struct Z {  // AVX-512
   static float first(V v) { return _mm512_cvtss_f32(v); }
 };
 
-// One vector of exp_sum's loop body, as kernels/softmax.hpp (exp_nonpos_table).
-template <class S, unsigned D>
-inline typename S::V exp_one(typename S::V x, typename S::V m) {
-  using V = typename S::V;
-  constexpr float L = S::L;
-  const V a = (D & kSub) ? x : S::sub(x, m);
-  const V magic = S::set(0x1.8p23f);
-  V nm = S::fma(a, S::set(L * 0x1.715476p+0f), magic);
-  V s = (D & kPerm) ? S::table() : S::perm(S::table(), nm);
-  if (!(D & kExpBits)) s = S::exp_bits(s, nm);
-  const V n = (D & kMagic) ? nm : S::sub(nm, magic);
-  V t = S::fma(n, S::set(-0x1.62E400p-1f / L), a);
-  if (!(D & kReduce2)) t = S::fma(n, S::set(-0x1.7F7D1Cp-20f / L), t);
-  const float c2 = L == 16 ? 0x1.00021Ep-1f : 0x1.000874p-1f, c3 = L == 16 ? 0x1.55559Cp-3f : 0x1.555658p-3f;
-  V q = S::fma(t, S::set(c3), S::set(c2));
-  q = S::fma(q, t, S::set(1.0f));
-  const V st = (D & kMul) ? t : S::mul(s, t);
-  return S::fma_zero(st, q, s, a, !(D & kZero));
-}
-
-template <class S, unsigned D>
-__attribute__((noinline)) float loop(const float* x, float* y, std::size_t n, float mf) {
-  using V = typename S::V;
-  const V m = S::set(mf);
-  V s0 = S::set(0.0f), s1 = s0;
-  for (std::size_t i = 0; i < n; i += 2 * S::W) {
-    const V e0 = exp_one<S, D>(S::load(x + i), m), e1 = exp_one<S, D>(S::load(x + i + S::W), m);
-    S::store(y + i, e0);
-    S::store(y + i + S::W, e1);
-    if (!(D & kSum)) s0 = S::add(s0, e0), s1 = S::add(s1, e1);
-  }
-  return S::first(S::add(s0, s1));
-}
+#pragma GCC pop_options
 
 constexpr std::size_t kN = 4096;
 float* gx;
 float* gy;
 volatile float sink;
 
-template <class S, unsigned D>
-double ns_per_vector() {
-  double t[21];
-  for (double& v : t) {
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int r = 0; r < 3000; ++r) sink = loop<S, D>(gx, gy, kN, 12.0f);
-    v = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 3000;
-  }
-  std::nth_element(t, t + 10, t + 21);
-  return t[10] * 1e9 / (kN / S::W);
-}
+#define EXP_OP_COSTS_LOOP
+namespace at256 {
+using S = Y;
+#include "exp_op_costs.cpp"  // this file: the loop below, for Y
+}  // namespace at256
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl")
+namespace at512 {
+using S = Z;
+#include "exp_op_costs.cpp"  // this file: the loop below, for Z
+}  // namespace at512
+#pragma GCC pop_options
 
 template <unsigned D>
 void row(const char* name, int ops_y, int ops_z) {
-  const double y = ns_per_vector<Y, D>(), z = ns_per_vector<Z, D>();
+  const double y = at256::ns_per_vector<D>(), z = at512::ns_per_vector<D>();
   std::printf("%-34s %5d %8.3f %7d %8.3f %8.2f\n", name, ops_y, y, ops_z, z, z / (2 * y));
 }
 
@@ -166,3 +145,53 @@ int main() {
   row<kSub | kSum | kZero>("x - m, sum, zeroing", 11, 11);
   row<kSub | kSum | kPerm | kExpBits | kZero | kMagic>("all but the 7 fmas/muls", 7, 7);
 }
+
+#else  // EXP_OP_COSTS_LOOP: the loop, for the S of the including namespace
+
+// One vector of exp_sum's loop body, as kernels/softmax.hpp (exp_nonpos_table).
+template <unsigned D>
+inline S::V exp_one(S::V x, S::V m) {
+  using V = S::V;
+  constexpr float L = S::L;
+  const V a = (D & kSub) ? x : S::sub(x, m);
+  const V magic = S::set(0x1.8p23f);
+  V nm = S::fma(a, S::set(L * 0x1.715476p+0f), magic);
+  V s = (D & kPerm) ? S::table() : S::perm(S::table(), nm);
+  if (!(D & kExpBits)) s = S::exp_bits(s, nm);
+  const V n = (D & kMagic) ? nm : S::sub(nm, magic);
+  V t = S::fma(n, S::set(-0x1.62E400p-1f / L), a);
+  if (!(D & kReduce2)) t = S::fma(n, S::set(-0x1.7F7D1Cp-20f / L), t);
+  const float c2 = L == 16 ? 0x1.00021Ep-1f : 0x1.000874p-1f, c3 = L == 16 ? 0x1.55559Cp-3f : 0x1.555658p-3f;
+  V q = S::fma(t, S::set(c3), S::set(c2));
+  q = S::fma(q, t, S::set(1.0f));
+  const V st = (D & kMul) ? t : S::mul(s, t);
+  return S::fma_zero(st, q, s, a, !(D & kZero));
+}
+
+template <unsigned D>
+__attribute__((noinline)) float loop(const float* x, float* y, std::size_t n, float mf) {
+  using V = S::V;
+  const V m = S::set(mf);
+  V s0 = S::set(0.0f), s1 = s0;
+  for (std::size_t i = 0; i < n; i += 2 * S::W) {
+    const V e0 = exp_one<D>(S::load(x + i), m), e1 = exp_one<D>(S::load(x + i + S::W), m);
+    S::store(y + i, e0);
+    S::store(y + i + S::W, e1);
+    if (!(D & kSum)) s0 = S::add(s0, e0), s1 = S::add(s1, e1);
+  }
+  return S::first(S::add(s0, s1));
+}
+
+template <unsigned D>
+double ns_per_vector() {
+  double t[21];
+  for (double& v : t) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < 3000; ++r) sink = loop<D>(gx, gy, kN, 12.0f);
+    v = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 3000;
+  }
+  std::nth_element(t, t + 10, t + 21);
+  return t[10] * 1e9 / (kN / S::W);
+}
+
+#endif  // EXP_OP_COSTS_LOOP

@@ -155,7 +155,12 @@ inline typename S::V exp_nonpos(typename S::V a) {
 // and 1024x4096 equal. avx2 (-i avx2, medians of 11): 128x128 3.66 -> 3.93,
 // 16x1000 3.99 -> 4.42, 4x4096 3.95 -> 4.35, 32768x128 2.11 -> 2.24. The
 // measured log-softmax error did not move (normal logits of sd 1-30, rows of
-// 128-2^20: at most 1.0e-7 (1 + |y_i|) before and after).
+// 128-2^20: at most 1.0e-7 (1 + |y_i|) before and after). Going further
+// there on AVX-512, a 32-entry table (one vpermt2ps) with e^t = 1 + c1 t + c2
+// t^2 (one fma fewer; 5.3e-8 relative error, fitted as fit_exp_poly.py does)
+// gained nothing (ab -o log_softmax, medians of 11, Zen 5: 512x32 3.08 ->
+// 3.12, 128x128 4.43 -> 4.47, 16x1000 5.73 -> 5.70, 4x4096 6.40 -> 6.44,
+// 32768x128 3.33 -> 3.42, 131x32000 3.74 -> 3.65). Not kept.
 template <class S, bool SumOnly>
 inline typename S::V exp_nonpos_table(typename S::V a) {
   using V = typename S::V;
