@@ -190,6 +190,42 @@ TEST_P(Batch, PipelinedRowsMatchRowsAlone) {
   }
 }
 
+// Every tail length in pipelined batches of three-pass rows. exp_sum's loop
+// runs pairs of vectors, then at most one lone vector, then a masked tail, and
+// the next row's max and the previous row's scale ride along each (Side in
+// kernels/softmax.hpp). Lengths T + k, k = 0..2W+1 (W = 16, the widest
+// vector), around 256, 512 and 1024 floats: where log-softmax rows leave the
+// groups of W rows for rows_three_pass (avx512 past 256, avx2 past 512, scalar
+// and neon past 1024) and where rows span more than one sum block. 3 rows:
+// first, middle, last; 9: log-softmax scales row r - 2 beside row r. Each row
+// must be accurate and equal the row alone, bit for bit; the float after the
+// batch keeps its sentinel. (Coverage showed scalar's lone-vector step beside
+// a riding pass untested before this.)
+TEST_P(Batch, ThreePassBatchTailsMatchRowsAlone) {
+  for (std::size_t base : {256u, 512u, 1024u}) {
+    for (std::size_t k = 0; k <= 2 * 16 + 1; ++k) {
+      const std::size_t cols = base + k;
+      const float t = k % 2 ? 0.8f : 1.0f;  // both logit forms (Scaled or not)
+      for (std::size_t rows : {3u, 9u}) {
+        const std::vector<float> x = normal(rows * cols, 0.0f, 4.0f, 1900 + static_cast<std::uint32_t>(cols + rows));
+        for (Op op : {Op::softmax, Op::log_softmax}) {
+          SCOPED_TRACE(::testing::Message() << op_name(op) << " cols=" << cols << " rows=" << rows << " T=" << t);
+          std::vector<float> y = sentinel_buffer(rows * cols + 1), alone = sentinel_buffer(cols);
+          call_rows(op, x.data(), y.data(), rows, cols, opts(t));
+          for (std::size_t r = 0; r < rows; ++r) {
+            const float* xr = x.data() + r * cols;
+            const float* yr = y.data() + r * cols;
+            call_rows(op, xr, alone.data(), 1, cols, opts(t));
+            ASSERT_TRUE(check_op(op, xr, yr, cols, t)) << "row " << r;
+            ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
+          }
+          ASSERT_TRUE(is_sentinel(y[rows * cols]));
+        }
+      }
+    }
+  }
+}
+
 // In-register log-softmax rows past kPipelineBytes (8 MiB of x and y) on
 // AVX-512 go through a scratch buffer in groups (InRegisters::run_scratch):
 // each row must get the bits of the same row alone (which takes run_mixed
