@@ -226,11 +226,6 @@ TEST_P(Batch, ThreePassBatchTailsMatchRowsAlone) {
   }
 }
 
-// In-register log-softmax rows past kPipelineBytes (8 MiB of x and y) on
-// AVX-512 go through a scratch buffer in groups (InRegisters::run_scratch):
-// each row must get the bits of the same row alone (which takes run_mixed
-// there), with special rows at group boundaries (groups of 4-16 rows, pairs
-// at two vectors), strides, in place, and a last group cut short.
 // In-cache batches of in-register rows (run_mixed on AVX-512 and AVX2, for
 // some lengths and ops, with the sums of W rows reduced together): every row,
 // special rows among them, equals the row passed alone, bit for bit, and the
@@ -305,30 +300,42 @@ TEST_P(Batch, BatchesPast8MiBMatchRowsAlone) {
   }
 }
 
+// In-register rows past kPipelineBytes (8 MiB of x and y), where rows alone
+// take run_mixed or run_scratch: log-softmax rows go through a scratch buffer
+// in groups on AVX-512 (InRegisters::run_scratch), softmax rows of 3-8
+// vectors on AVX2 and of 9-14 on AVX-512 run group by group (InRegisters::run;
+// coverage showed AVX2's 3-5 and 7 vectors and AVX-512's 11-12 untested before
+// softmax joined this test). Each row must get the bits of the same row alone,
+// with special rows at group boundaries (groups of 4-16 rows, pairs at two
+// vectors), strides, in place, and a last group cut short.
 TEST_P(Batch, LargeInRegisterBatchesMatchRowsAlone) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  for (std::size_t cols : {20u, 33u, 48u, 64u, 100u, 112u, 128u}) {
+  std::vector<std::pair<Op, std::size_t>> cases;
+  for (std::size_t cols : {20u, 33u, 48u, 64u, 100u, 112u, 128u}) cases.emplace_back(Op::log_softmax, cols);
+  // avx2: 3 vectors (partial), 4 (full), 5 (partial), 7 (partial, full), 8 (partial); avx512: 11, 12
+  for (std::size_t cols : {20u, 32u, 36u, 52u, 56u, 60u, 170u, 192u}) cases.emplace_back(Op::softmax, cols);
+  for (auto [op, cols] : cases) {
     const std::size_t rows = (8u << 20) / (2 * sizeof(float) * cols) + 37, xs = cols + 5, ys = cols + 3;
     std::vector<float> x = normal(rows * xs, 0.0f, 3.0f, 1600 + static_cast<std::uint32_t>(cols));
     auto row = [&](std::size_t r) { return x.data() + r * xs; };
     for (std::size_t r : {0u, 9u, 16u, 31u, 32u}) row(r)[cols - 1] = nan;
     for (std::size_t r : {7u, 8u, 15u}) std::fill(row(r), row(r) + cols, -inf);
     for (std::size_t r : {1u, 17u}) row(r)[r % cols] = inf;
-    std::fill(row(3), row(3) + cols, -200.0f), row(3)[cols / 2] = 0.0f;  // one-hot: log(sum) = 0
+    std::fill(row(3), row(3) + cols, -200.0f), row(3)[cols / 2] = 0.0f;  // one-hot: log(sum) = 0, softmax 1
     row(rows - 1)[0] = inf;
     for (float t : {1.0f, 3.7f}) {
       for (bool in_place : {false, true}) {
-        SCOPED_TRACE(::testing::Message() << "cols=" << cols << " rows=" << rows << " T=" << t << " in place " << in_place);
+        SCOPED_TRACE(::testing::Message() << op_name(op) << " cols=" << cols << " rows=" << rows << " T=" << t << " in place " << in_place);
         std::vector<float> y = sentinel_buffer(rows * ys), alone = sentinel_buffer(cols);
         if (in_place) {
           for (std::size_t r = 0; r < rows; ++r) std::copy(row(r), row(r) + cols, y.data() + r * ys);
-          call_strided(Op::log_softmax, y.data(), ys, y.data(), ys, rows, cols, opts(t));
+          call_strided(op, y.data(), ys, y.data(), ys, rows, cols, opts(t));
         } else {
-          call_strided(Op::log_softmax, x.data(), xs, y.data(), ys, rows, cols, opts(t));
+          call_strided(op, x.data(), xs, y.data(), ys, rows, cols, opts(t));
         }
         for (std::size_t r = 0; r < rows; ++r) {
           const float* yr = y.data() + r * ys;
-          call_strided(Op::log_softmax, row(r), xs, alone.data(), cols, 1, cols, opts(t));
+          call_strided(op, row(r), xs, alone.data(), cols, 1, cols, opts(t));
           if (std::isnan(alone[0])) {
             for (std::size_t i = 0; i < cols; ++i) {
               ASSERT_TRUE(std::isnan(yr[i]) && !is_sentinel(yr[i])) << "row " << r << " i=" << i;
@@ -340,8 +347,8 @@ TEST_P(Batch, LargeInRegisterBatchesMatchRowsAlone) {
             ASSERT_TRUE(is_sentinel(y[r * ys + cols])) << "row " << r << ": stride gap written";
           }
         }
-        ASSERT_TRUE(check_op(Op::log_softmax, row(2), y.data() + 2 * ys, cols, t));
-        ASSERT_EQ(y[3 * ys + cols / 2], 0.0f);
+        ASSERT_TRUE(check_op(op, row(2), y.data() + 2 * ys, cols, t));
+        ASSERT_EQ(y[3 * ys + cols / 2], op == Op::log_softmax ? 0.0f : 1.0f);
       }
     }
   }
