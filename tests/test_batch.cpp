@@ -415,5 +415,60 @@ TEST_P(Batch, StreamedInRegisterBatchesMatchRowsAlone) {
   }
 }
 
+// Every in-register row length, in each batch regime: a batch in cache (37
+// rows), one past kPipelineBytes (8 MiB of x and y) and one past
+// kStreamRowsBytes (24 MiB, contiguous and aligned: AVX-512 streams y there).
+// InRegisters is instantiated per vector count (1-14 on AVX-512, 1-8 on AVX2
+// and NEON, 1-8 of 4 floats scalar), and the count decides the pairing, the
+// pipelining and the mode, so each count runs here: 16v - 9 floats (AVX-512:
+// v vectors, the last one partial; AVX2: 2v - 1) and 16v (full; AVX2: 2v).
+// Coverage showed AVX-512's streamed softmax at 5, 7, 9 and 11-13 vectors, and
+// its log-softmax rows of 9 and 11-12 past 8 MiB, never run before this test.
+// Every sampled row equals the row alone, bit for bit (a NaN row and an all
+// -inf row inside the first group), rows are accurate, and nothing past the
+// batch is written.
+TEST_P(Batch, EveryInRegisterLengthInEveryBatchRegime) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::size_t most = (24u << 20) / (2 * sizeof(float)) + 19 * 224;
+  const std::vector<float> x0 = normal(most, 0.0f, 4.0f, 2000);
+  std::vector<float> x = x0;
+  AlignedBuf y(most + 1);
+  std::vector<float> alone(224);
+  for (std::size_t v = 1; v <= 14; ++v) {
+    for (std::size_t cols : {16 * v - 9, 16 * v}) {
+      const float t = v % 2 ? 0.7f : 1.0f;  // both logit forms
+      for (std::size_t rows : {std::size_t{37}, (8u << 20) / (2 * sizeof(float) * cols) + 37,
+                               (24u << 20) / (2 * sizeof(float) * cols) + 19}) {
+        x[5 * cols + cols / 2] = nan;  // undone below
+        std::fill(x.begin() + 6 * cols, x.begin() + 7 * cols, -inf);
+        for (Op op : {Op::softmax, Op::log_softmax}) {
+          SCOPED_TRACE(::testing::Message() << op_name(op) << " cols=" << cols << " rows=" << rows << " T=" << t);
+          y[rows * cols] = sentinel();
+          call_rows(op, x.data(), y.data(), rows, cols, opts(t));
+          ASSERT_TRUE(is_sentinel(y[rows * cols])) << "written past the batch";
+          std::vector<std::size_t> checked = {rows - 2, rows - 1};
+          for (std::size_t r = 0; r + 2 < rows; r += (r < 40 ? 1 : 997)) checked.push_back(r);
+          for (std::size_t r : checked) {
+            const float* xr = x.data() + r * cols;
+            const float* yr = y.data() + r * cols;
+            call_rows(op, xr, alone.data(), 1, cols, opts(t));
+            if (r == 5) {
+              for (std::size_t i = 0; i < cols; ++i) ASSERT_TRUE(std::isnan(yr[i])) << "NaN row, i=" << i;
+              continue;
+            }
+            ASSERT_EQ(std::memcmp(yr, alone.data(), cols * sizeof(float)), 0) << "row " << r << " differs from the row alone";
+            if (r == 6) {  // all -inf: no mass anywhere (design.md)
+              for (std::size_t i = 0; i < cols; ++i) ASSERT_EQ(yr[i], op == Op::log_softmax ? -inf : 0.0f) << "i=" << i;
+            } else if (r == 0 || r + 1 == rows) {
+              ASSERT_TRUE(check_op(op, xr, yr, cols, t)) << "row " << r;
+            }
+          }
+        }
+        std::copy(x0.begin() + 5 * cols, x0.begin() + 7 * cols, x.begin() + 5 * cols);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sst
