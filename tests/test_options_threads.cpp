@@ -4,9 +4,9 @@
 // least, 64K-element chunks, two-pass rows from 2^22 elements):
 //   64 x 1024          split by rows (64K elements: two threads)
 //   3 x 4097           more threads than rows, too little work to split
-//   1 x (2*64K + 13)   one row split by chunks (three-pass form)
+//   1 x (2*64K + 29)   one row split by chunks (three-pass form)
 //   2 x 300001         by rows on 2 threads, each row by chunks on 3 or 8
-//   1 x (2^22 + 13)    the two-pass form (per-chunk max and sum, streamed y);
+//   1 x (2^22 + 29)    the two-pass form (per-chunk max and sum, streamed y);
 //                      scalar softmax: three passes split by chunks (its
 //                      Table::two_pass_softmax is false)
 //   2048 x 4096        32 MiB out (past this L3), split by rows
@@ -36,7 +36,10 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr std::size_t kChunk = std::size_t{1} << 16;         // sum / two-pass chunk (src/parallel.cpp)
 constexpr std::size_t kTwoPassCols = std::size_t{1} << 22;   // rows this long take the two-pass form
-constexpr std::size_t kLongRow = kTwoPassCols + 13;          // 64 full chunks and a 13-element one
+// 64 full chunks and a 29-element one: on AVX-512 its sum takes the lone-vector
+// step (16) and the masked tail (13), which gcov showed the two-pass form never
+// ran with 13 elements alone
+constexpr std::size_t kLongRow = kTwoPassCols + 29;
 constexpr std::size_t kGuard = 16;                           // sentinel floats after every output
 
 class OptionsThreads : public IsaTest {
@@ -116,7 +119,7 @@ TEST_P(OptionsThreads, BitIdenticalAcrossThreadCounts) {
   const std::vector<Shape> shapes = {
       {64, 1024, "split by rows", nullptr},
       {3, 4097, "more threads than rows, not split", nullptr},
-      {1, 2 * kChunk + 13, "one row split by chunks", nullptr},
+      {1, 2 * kChunk + 29, "one row split by chunks", nullptr},
       {2, 300001, "by rows (2 threads) or each row by chunks (3, 8)", nullptr},
       {1, kLongRow, "two-pass row", "TwoPassRowAccuracy and TwoPassRowSemantics"},
       {2048, 4096, "32 MiB out, split by rows", "LargeStridedBatchAccuracy"},
@@ -224,7 +227,7 @@ TEST_P(OptionsThreads, TinyBatches) {
 
 // normal(0, 4) with chunk 32 (of 65) shifted down by 300, so that its max is
 // far below the row's and its factor exp((m_k - M)/T) underflows (its outputs,
-// far below 1e-37, may be 0), and the row max in the last (13-element) chunk.
+// far below 1e-37, may be 0), and the row max in the last (29-element) chunk.
 std::vector<float> far_apart_chunk_maxes() {
   std::vector<float> x = normal(kLongRow, 0.0, 4.0, 7300);
   const std::size_t mid = (kLongRow / kChunk / 2) * kChunk;
@@ -381,7 +384,7 @@ TEST_P(OptionsThreads, LargeStridedBatchAccuracy) {
 // every thread count. Strided, with a fully masked first chunk in row 1.
 TEST_P(OptionsThreads, TwoPassBatchAccuracy) {
   SST_SKIP_IF_UNAVAILABLE(GetParam());
-  constexpr std::size_t rows = 4, cols = (std::size_t{1} << 20) + 13, xs = cols + 3, ys = cols + 5;
+  constexpr std::size_t rows = 4, cols = (std::size_t{1} << 20) + 29, xs = cols + 3, ys = cols + 5;
   static_assert(2 * rows * cols * sizeof(float) >= (std::size_t{32} << 20), "past the batch threshold");
   std::vector<float> x = uniform(rows * xs, -20.0f, 20.0f, 7600);
   std::fill(x.begin() + xs, x.begin() + xs + kChunk, -kInf);
